@@ -1,0 +1,161 @@
+#include "workflow/lifecycle.h"
+
+#include <algorithm>
+#include <cctype>
+
+namespace comity::workflow {
+namespace {
+
+using S = RequestState;
+using A = Action;
+
+struct Transition {
+  S from;
+  A action;
+  S to;
+  Actor actor;
+};
+
+// The whole machine. kScreened's target depends on the outcome and is resolved in ApplyAction.
+constexpr Transition kTransitions[] = {
+    // Outgoing.
+    {S::kDraft, A::kSubmit, S::kSubmitted, Actor::kOfficer},
+    {S::kDraft, A::kWithdraw, S::kWithdrawn, Actor::kOfficer},
+    {S::kSubmitted, A::kMarkDelivered, S::kDelivered, Actor::kSystem},
+    {S::kDelivered, A::kMarkAnswered, S::kAnswered, Actor::kSystem},
+    {S::kSubmitted, A::kMarkAnswered, S::kAnswered, Actor::kSystem},
+    {S::kDelivered, A::kInformationRequestedByPeer, S::kInformationRequested, Actor::kSystem},
+    {S::kAnswered, A::kInformationRequestedByPeer, S::kInformationRequested, Actor::kSystem},
+    {S::kInformationRequested, A::kReplyInformation, S::kDelivered, Actor::kOfficer},
+    {S::kAnswered, A::kMarkAnswered, S::kAnswered, Actor::kSystem},
+    {S::kAnswered, A::kClose, S::kClosed, Actor::kOfficer},
+    // Incoming.
+    {S::kReceived, A::kScreened, S::kInReview, Actor::kSystem},
+    {S::kInReview, A::kExecute, S::kExecuted, Actor::kReviewer},
+    {S::kInReview, A::kExecuteWithConditions, S::kExecutedWithConditions, Actor::kReviewer},
+    {S::kInReview, A::kPostpone, S::kPostponed, Actor::kReviewer},
+    {S::kInReview, A::kRequestInformation, S::kInformationRequested, Actor::kReviewer},
+    {S::kInReview, A::kRefuse, S::kRefused, Actor::kReviewer},
+    {S::kReady, A::kExecute, S::kExecuted, Actor::kReviewer},
+    {S::kReady, A::kExecuteWithConditions, S::kExecutedWithConditions, Actor::kReviewer},
+    {S::kReady, A::kPostpone, S::kPostponed, Actor::kReviewer},
+    {S::kReady, A::kRequestInformation, S::kInformationRequested, Actor::kReviewer},
+    {S::kReady, A::kRefuse, S::kRefused, Actor::kReviewer},
+    {S::kPostponed, A::kExecute, S::kExecuted, Actor::kReviewer},
+    {S::kPostponed, A::kExecuteWithConditions, S::kExecutedWithConditions, Actor::kReviewer},
+    {S::kPostponed, A::kRefuse, S::kRefused, Actor::kReviewer},
+    {S::kPostponed, A::kRequestInformation, S::kInformationRequested, Actor::kReviewer},
+    {S::kInformationRequested, A::kInformationReceived, S::kInReview, Actor::kSystem},
+    {S::kExecuted, A::kClose, S::kClosed, Actor::kReviewer},
+    {S::kExecutedWithConditions, A::kClose, S::kClosed, Actor::kReviewer},
+    {S::kRefused, A::kClose, S::kClosed, Actor::kReviewer},
+};
+
+bool Blank(const std::string& s) {
+  return std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isspace(c) != 0; });
+}
+
+}  // namespace
+
+Direction DirectionOf(RequestState s) {
+  switch (s) {
+    case S::kDraft:
+    case S::kSubmitted:
+    case S::kDelivered:
+    case S::kAnswered:
+    case S::kWithdrawn:
+      return Direction::kOutgoing;
+    default:
+      return Direction::kIncoming;
+  }
+}
+
+bool AwaitsDecision(RequestState s) {
+  return s == S::kReceived || s == S::kInReview || s == S::kReady || s == S::kPostponed ||
+         s == S::kInformationRequested;
+}
+
+bool IsTerminal(RequestState s) { return s == S::kClosed || s == S::kWithdrawn; }
+
+bool IsDecision(RequestState s) {
+  return s == S::kExecuted || s == S::kExecutedWithConditions || s == S::kPostponed ||
+         s == S::kInformationRequested || s == S::kRefused;
+}
+
+std::vector<Action> AllowedActions(RequestState s) {
+  std::vector<Action> out;
+  for (const Transition& t : kTransitions) {
+    if (t.from == s && t.actor != Actor::kSystem &&
+        std::find(out.begin(), out.end(), t.action) == out.end()) {
+      out.push_back(t.action);
+    }
+  }
+  return out;
+}
+
+StatusOr<RequestState> ApplyAction(RequestState s, Action a, const ActionContext& ctx) {
+  const Transition* found = nullptr;
+  for (const Transition& t : kTransitions) {
+    if (t.from == s && t.action == a) {
+      found = &t;
+      break;
+    }
+  }
+  if (found == nullptr) {
+    std::string allowed;
+    for (Action x : AllowedActions(s)) {
+      if (!allowed.empty()) allowed += ", ";
+      allowed += EnumName(x);
+    }
+    return FailedPreconditionError("cannot " + std::string(EnumName(a)) + " a request in state " +
+                                   std::string(EnumName(s)) +
+                                   "; allowed: " + (allowed.empty() ? "nothing" : allowed));
+  }
+  if (found->actor != ctx.actor) {
+    if (found->actor == Actor::kSystem) {
+      return PermissionDeniedError(std::string(EnumName(a)) +
+                                   " is recorded by the node itself, not by a person");
+    }
+    return PermissionDeniedError(std::string(EnumName(a)) + " must be taken by " +
+                                 (found->actor == Actor::kOfficer ? "an officer" : "a reviewer"));
+  }
+  switch (a) {
+    case A::kRefuse:
+      if (Blank(ctx.reasons)) {
+        return InvalidArgumentError(
+            "a refusal must give its reasons (UNCC Art. 40); reasons are empty", "/reasons");
+      }
+      break;
+    case A::kPostpone:
+      if (Blank(ctx.reasons)) {
+        return InvalidArgumentError(
+            "a postponement must give its reasons (UNCC Art. 40); reasons are empty", "/reasons");
+      }
+      break;
+    case A::kExecute:
+    case A::kExecuteWithConditions:
+      if (ctx.screening_outcome == Outcome::kRefuse && Blank(ctx.reasons)) {
+        return InvalidArgumentError(
+            "the screening recommended refusal; executing overrides it and needs the reviewer's "
+            "reasons",
+            "/reasons");
+      }
+      if (a == A::kExecuteWithConditions && ctx.condition_count == 0) {
+        return InvalidArgumentError("execute_with_conditions needs at least one condition",
+                                    "/conditions");
+      }
+      break;
+    case A::kRequestInformation:
+      if (Blank(ctx.reasons)) {
+        return InvalidArgumentError("say what information is needed", "/reasons");
+      }
+      break;
+    case A::kScreened:
+      return ctx.screening_outcome == Outcome::kProceed ? S::kReady : S::kInReview;
+    default:
+      break;
+  }
+  return found->to;
+}
+
+}  // namespace comity::workflow
