@@ -841,10 +841,14 @@ class Compiler {
       return Typed{};
     };
     Kind ka = a.type.kind, kb = b.type.kind;
-    if (ka == Kind::kNumber && kb == Kind::kNumber)
-      return Make(Op::kCmpNum, bool_t, a.node, b.node, op);
+    // `!=` is `not ==` for every type, so an absent value is "different" from any value.
+    if (ka == Kind::kNumber && kb == Kind::kNumber) {
+      Typed t = Make(Op::kCmpNum, bool_t, a.node, b.node, op == kNe ? kEq : op);
+      return op == kNe ? Negate(t) : t;
+    }
     if ((ka == Kind::kDate || ka == Kind::kTimestamp) && ka == kb) {
-      return Make(Op::kCmpInt, bool_t, a.node, b.node, op);
+      Typed t = Make(Op::kCmpInt, bool_t, a.node, b.node, op == kNe ? kEq : op);
+      return op == kNe ? Negate(t) : t;
     }
     if (!equality) return mismatch();
     Typed eq;
