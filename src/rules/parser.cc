@@ -62,6 +62,12 @@ class Lexer {
         size_t s = i_;
         while (i_ < text_.size() && text_[i_] != '"') {
           if (text_[i_] == '\\' && i_ + 1 < text_.size()) Advance();
+          unsigned char ch = static_cast<unsigned char>(text_[i_]);
+          if (ch < 0x20 && ch != '\n' && ch != '\r' && ch != '\t') {
+            Error(Pos{line_, col_},
+                  "control character (byte " + std::to_string(ch) + ") in a string");
+            return false;
+          }
           Advance();
         }
         if (i_ >= text_.size()) {

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <sstream>
 
 #include "rules/fixtures.h"
 #include "rules/rulebase.h"
@@ -175,6 +176,11 @@ const std::vector<BrokenCase>& BrokenCases() {
        "uncc.intercept.serious-crime"},
       {"nested too deep", Rule(std::string(70, '(') + "true" + std::string(70, ')')),
        "t.rules:4:21: expression nested more than 64 levels deep"},
+      // Found by fuzz_rules: a control byte in a message confused interpolation.
+      {"control character in a message", Rule("true", "then review \"a\x01{request.facts}\""),
+       "t.rules:5:17: control character (byte 1) in a string"},
+      {"escaped control character", Rule("true", "then review \"a\\\x01\""),
+       "t.rules:5:18: control character (byte 1) in a string"},
       {"stray character", Rule("request.facts is blank ; true"),
        "t.rules:4:31: unexpected character ';'"},
       {"lexicon outside the rule base", "version \"t\"\nlexicon l from \"../secret.txt\"\n",
@@ -251,6 +257,23 @@ TEST(BrokenRules, LexiconErrorsNameTheLexiconFile) {
                   "l.txt:4:6: '*' is allowed only at the end of a phrase",
                   "l.txt:5:4: empty phrase", "l.txt:6:5: duplicate phrase 'fine' (first on line 1)",
                   "l.txt:7:5: phrase has no letters or digits"));
+}
+
+// Inputs that once crashed fuzz_rules (tests/rules/regressions/): they must load or fail
+// cleanly.
+TEST(BrokenRules, FuzzRegressions) {
+  namespace fs = std::filesystem;
+  size_t n = 0;
+  for (const auto& e :
+       fs::directory_iterator(fs::path(COMITY_SOURCE_DIR) / "tests" / "rules" / "regressions")) {
+    std::ifstream in(e.path(), std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    LoadResult r = CompileOne(ss.str());
+    EXPECT_EQ(r.ok(), r.errors.empty()) << e.path();
+    ++n;
+  }
+  EXPECT_GE(n, 1u);
 }
 
 TEST(RuleErrorFormat, WholeFileProblemsHaveNoPosition) {
