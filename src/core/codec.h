@@ -28,6 +28,9 @@
 namespace comity {
 
 inline constexpr size_t kMaxDocumentBytes = 1 << 20;  // 1 MiB
+// Deepest nesting of arrays and objects accepted (the schemas need 6); deeper documents are
+// refused with kResourceExhausted, so that no recursive walk can exhaust the stack.
+inline constexpr size_t kMaxJsonDepth = 64;
 
 // Parses JSON text (with the size limit and line:column errors), no schema.
 StatusOr<boost::json::value> ParseJson(std::string_view text);

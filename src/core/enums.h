@@ -1,7 +1,9 @@
 // The closed vocabularies of spec/*.schema.json as C++ enums, with their wire names.
 //
 // Each list is an X-macro so that the enum, its names, and parsing stay in one place; the
-// order of each list is the order of the schema's `enum` array. Wire names are the schema's
+// order of each list is the order of the schema's `enum` array, except Effect, which is
+// declared in increasing precedence (the schema lists it the other way round).
+// tests/core/enums_schema_test.cc checks both. Wire names are the schema's
 // lowercase snake_case codes.
 //
 //   std::optional<MeasureType> t = ParseEnum<MeasureType>("intercept");

@@ -10,6 +10,7 @@
 // - An optional array is a possibly empty container; "absent" and "empty" are the same to the
 //   rule base (C3, C4 treat both as "none").
 // - A boolean with a schema default holds that default when absent.
+// - Every struct compares member-wise with == (codec round trips are tested that way).
 #pragma once
 
 #include <array>
@@ -37,12 +38,14 @@ struct RequestingAuthority {
   std::string name;
   AuthorityKind kind = AuthorityKind::kCentralAuthority;
   bool contact_point_24_7 = false;
+  bool operator==(const RequestingAuthority&) const = default;
 };
 
 struct Proceeding {
   ProceedingKind kind = ProceedingKind::kInvestigation;
   std::optional<std::string> reference;
   std::string conducting_authority;
+  bool operator==(const Proceeding&) const = default;
 };
 
 struct Offence {
@@ -51,23 +54,27 @@ struct Offence {
   std::optional<double> max_penalty_years;  // requesting state's law; 100 means life
   bool death_penalty_possible = false;
   std::optional<std::string> description;
+  bool operator==(const Offence&) const = default;
 };
 
 struct EmergencyInfo {
   EmergencyRisk risk = EmergencyRisk::kOther;
   bool imminent = false;
   std::optional<std::string> explanation;
+  bool operator==(const EmergencyInfo&) const = default;
 };
 
 struct Selector {
   SelectorKind kind = SelectorKind::kOther;
   std::string value;
   std::optional<std::string> provider;
+  bool operator==(const Selector&) const = default;
 };
 
 struct Period {
   Date from;
   Date to;
+  bool operator==(const Period&) const = default;
 };
 
 struct Measure {
@@ -78,6 +85,7 @@ struct Measure {
   std::optional<Period> period;
   std::optional<int32_t> duration_days;
   std::optional<std::string> justification;
+  bool operator==(const Measure&) const = default;
 };
 
 struct Person {
@@ -86,24 +94,28 @@ struct Person {
   std::vector<StateCode> nationalities;
   std::optional<StateCode> residence;
   EnumSet<PersonStatus> status;
+  bool operator==(const Person&) const = default;
 };
 
 struct DomesticAuthorization {
   DomesticAuthorityKind authority_kind = DomesticAuthorityKind::kNone;
   std::optional<std::string> reference;
   std::optional<Date> date;
+  bool operator==(const DomesticAuthorization&) const = default;
 };
 
 struct Confidentiality {
   bool requested = false;
   bool no_user_notification = false;  // Art. 42(3)(g)
   std::optional<Date> until;
+  bool operator==(const Confidentiality&) const = default;
 };
 
 struct Attachment {
   std::string name;
   std::string sha256;  // 64 lowercase hex digits
   std::optional<std::string> media_type;
+  bool operator==(const Attachment&) const = default;
 };
 
 struct Request {
@@ -126,6 +138,7 @@ struct Request {
   std::optional<std::string> follows_up;
   std::optional<std::string> language;
   std::vector<Attachment> attachments;
+  bool operator==(const Request&) const = default;
 };
 
 // --- State profile (comity.state/v1) ---------------------------------------------------------
@@ -133,12 +146,14 @@ struct Request {
 struct Criminalization {
   double max_penalty_years = 0;
   std::optional<std::string> provision;
+  bool operator==(const Criminalization&) const = default;
 };
 
 struct ResponseDays {
   std::optional<int32_t> routine;
   std::optional<int32_t> urgent;
   std::optional<int32_t> emergency_hours;
+  bool operator==(const ResponseDays&) const = default;
 };
 
 struct Policy {
@@ -157,6 +172,7 @@ struct Policy {
   std::vector<StateCode> enhanced_scrutiny;
   std::vector<StateCode> suspended;
   std::optional<ResponseDays> response_days;
+  bool operator==(const Policy&) const = default;
 };
 
 struct Uncc {
@@ -164,6 +180,7 @@ struct Uncc {
   std::vector<std::string> reservations;  // e.g. "7(2)"
   std::optional<std::string> central_authority;
   std::vector<std::string> languages;
+  bool operator==(const Uncc&) const = default;
 };
 
 struct StateProfile {
@@ -176,6 +193,7 @@ struct StateProfile {
   // Indexed by OffenceCategory; nullopt means not criminal in this state.
   std::array<std::optional<Criminalization>, EnumCount<OffenceCategory>()> criminalizes;
   Policy policy;
+  bool operator==(const StateProfile&) const = default;
 };
 
 // --- Decision (comity.decision/v1) -----------------------------------------------------------
@@ -193,17 +211,20 @@ struct Finding {
   std::vector<Citation> citations;  // at least one
   std::string message;
   std::vector<std::string> pointers;  // JSON Pointers into the request
+  bool operator==(const Finding&) const = default;
 };
 
 struct Condition {
   std::string code;
   std::string text;
   std::vector<Citation> citations;
+  bool operator==(const Condition&) const = default;
 };
 
 struct RulebaseId {
   std::string version;
   std::string digest;  // "sha256:<64 hex>"
+  bool operator==(const RulebaseId&) const = default;
 };
 
 struct Decision {
@@ -213,6 +234,7 @@ struct Decision {
   std::vector<Condition> conditions;
   std::optional<Timestamp> respond_by;
   RulebaseId rulebase;
+  bool operator==(const Decision&) const = default;
 };
 
 }  // namespace comity

@@ -29,17 +29,41 @@ struct Timestamp {
   constexpr auto operator<=>(const Timestamp&) const = default;
 };
 
+// kInvalidArgument with a message naming the text and the reason, e.g.
+// "\"2026-02-30\" is not a valid date (February 2026 has 28 days)".
 StatusOr<Date> ParseDate(std::string_view text);
 StatusOr<Timestamp> ParseTimestamp(std::string_view text);
+
+// The same checks without building a Status: true on success; on failure `reason` (if not null)
+// receives the bare reason ("February 2026 has 28 days", "there is no hour 24").
+// Allocation-free on success; used by the schema validator's `format` keyword.
+//
+// Full-date is YYYY-MM-DD. Date-time is YYYY-MM-DDThh:mm:ss[.fraction](Z|+hh:mm|-hh:mm); "T"
+// and "Z" may be lower case (RFC 3339 section 5.6). Fractions beyond nanoseconds are truncated.
+// An instant whose UTC form falls outside the years 0000 to 9999 is refused, so that every parsed
+// instant can be formatted back.
+bool ParseDateTo(std::string_view text, Date* out, std::string* reason);
+bool ParseTimestampTo(std::string_view text, Timestamp* out, std::string* reason);
 std::string FormatDate(Date d);
-// RFC 3339 in UTC with "Z"; fractional seconds only when nanos != 0.
+// RFC 3339 in UTC with "Z"; fractional seconds only when nanos != 0, without trailing zeros.
 std::string FormatTimestamp(Timestamp t);
+// Appends the same text to `out` (the serialisers' allocation-free path).
+void AppendDate(Date d, std::string* out);
+void AppendTimestamp(Timestamp t, std::string* out);
 
-// Civil-date conversions (Howard Hinnant's algorithms).
+// Civil-date conversions (Howard Hinnant's algorithms), proleptic Gregorian calendar.
+// DaysFromCivil does not check its arguments (IsValidCivil does).
 int32_t DaysFromCivil(int32_t y, unsigned m, unsigned d);
+struct CivilDate {
+  int32_t year = 1970;
+  unsigned month = 1;  // 1..12
+  unsigned day = 1;    // 1..31
+};
+CivilDate CivilFromDays(int32_t days);
 bool IsValidCivil(int32_t y, unsigned m, unsigned d);
+unsigned DaysInMonth(int32_t y, unsigned m);  // m in 1..12
 
-// Source of the current time; thread-safe implementations.
+// Source of the current time. Implementations must be thread-safe.
 class Clock {
  public:
   virtual ~Clock() = default;
@@ -47,5 +71,15 @@ class Clock {
 };
 // The system's real-time clock.
 const Clock& SystemClock();
+
+// A clock that always says the same instant (tests). Thread-safe: immutable.
+class FixedClock : public Clock {
+ public:
+  explicit FixedClock(Timestamp t) : t_(t) {}
+  Timestamp Now() const override { return t_; }
+
+ private:
+  Timestamp t_;
+};
 
 }  // namespace comity

@@ -1,0 +1,141 @@
+#include "core/internal/json_text.h"
+
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+
+namespace comity::core_internal {
+namespace {
+
+// For each byte: 0 = copy as is, otherwise the escape letter ('u' for \u00xx).
+constexpr std::array<char, 256> MakeEscapeTable() {
+  std::array<char, 256> t{};
+  for (int c = 0; c < 0x20; ++c) t[static_cast<size_t>(c)] = 'u';
+  t['\b'] = 'b';
+  t['\f'] = 'f';
+  t['\n'] = 'n';
+  t['\r'] = 'r';
+  t['\t'] = 't';
+  t['"'] = '"';
+  t['\\'] = '\\';
+  return t;
+}
+constexpr std::array<char, 256> kEscape = MakeEscapeTable();
+
+}  // namespace
+
+void AppendJsonString(std::string* out, std::string_view s) {
+  out->push_back('"');
+  const char* p = s.data();
+  const char* end = p + s.size();
+  const char* run = p;
+  while (p < end) {
+    char e = kEscape[static_cast<unsigned char>(*p)];
+    if (e == 0) {
+      ++p;
+      continue;
+    }
+    out->append(run, static_cast<size_t>(p - run));
+    out->push_back('\\');
+    out->push_back(e);
+    if (e == 'u') {
+      static constexpr char kHex[] = "0123456789abcdef";
+      auto c = static_cast<unsigned char>(*p);
+      out->append("00");
+      out->push_back(kHex[c >> 4]);
+      out->push_back(kHex[c & 15]);
+    }
+    ++p;
+    run = p;
+  }
+  out->append(run, static_cast<size_t>(end - run));
+  out->push_back('"');
+}
+
+void AppendShortestDouble(std::string* out, double d) {
+  char buf[64];
+  auto r = std::to_chars(buf, buf + sizeof buf, d);
+  out->append(buf, static_cast<size_t>(r.ptr - buf));
+}
+
+void AppendNumber(std::string* out, const boost::json::value& v) {
+  switch (v.kind()) {
+    case boost::json::kind::int64:
+      out->append(std::to_string(v.get_int64()));
+      return;
+    case boost::json::kind::uint64:
+      out->append(std::to_string(v.get_uint64()));
+      return;
+    case boost::json::kind::double_:
+      AppendShortestDouble(out, v.get_double());
+      return;
+    default:
+      return;
+  }
+}
+
+size_t CountCodePoints(std::string_view s) {
+  size_t n = 0;
+  for (char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  return n;
+}
+
+std::string_view KindWithArticle(const boost::json::value& v) {
+  switch (v.kind()) {
+    case boost::json::kind::null:
+      return "null";
+    case boost::json::kind::bool_:
+      return "a boolean";
+    case boost::json::kind::int64:
+    case boost::json::kind::uint64:
+    case boost::json::kind::double_:
+      return "a number";
+    case boost::json::kind::string:
+      return "a string";
+    case boost::json::kind::array:
+      return "an array";
+    case boost::json::kind::object:
+      return "an object";
+  }
+  return "a value";
+}
+
+std::string QuoteForMessage(std::string_view s) {
+  // Cut after kEchoCodePoints code points, never inside one.
+  size_t count = 0, i = 0;
+  for (; i < s.size(); ++i) {
+    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) {
+      if (count == kEchoCodePoints) break;
+      ++count;
+    }
+  }
+  std::string out;
+  AppendJsonString(&out, s.substr(0, i));
+  if (i < s.size()) out.insert(out.size() - 1, "...");
+  return out;
+}
+
+std::string DescribeValue(const boost::json::value& v) {
+  std::string out;
+  switch (v.kind()) {
+    case boost::json::kind::null:
+      return "null";
+    case boost::json::kind::bool_:
+      return v.get_bool() ? "true" : "false";
+    case boost::json::kind::int64:
+    case boost::json::kind::uint64:
+    case boost::json::kind::double_:
+      AppendNumber(&out, v);
+      return out;
+    case boost::json::kind::string:
+      return QuoteForMessage(v.get_string());
+    case boost::json::kind::array:
+      return "an array";
+    case boost::json::kind::object:
+      return "an object";
+  }
+  return out;
+}
+
+}  // namespace comity::core_internal
