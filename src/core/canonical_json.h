@@ -3,8 +3,14 @@
 //
 //   std::string c = CanonicalJson(value);  // keys sorted by UTF-16 code units, ES6 numbers
 //
-// Fails (kInvalidArgument) on numbers that are not finite or integers outside the IEEE-754
-// double range that cannot be represented exactly. Thread-safe.
+// Numbers follow ECMAScript's Number.prototype.toString (shortest round-trip digits; fixed
+// notation for exponents -6 < n <= 21, else "1e+21" style). Strings are escaped per RFC 8785
+// section 3.2.2.2 and otherwise written as UTF-8. Object members are sorted by the UTF-16 code
+// units of their names.
+//
+// Fails (kInvalidArgument) on numbers that are not finite, on integers that cannot be represented
+// exactly as an IEEE-754 double (e.g. 2^53 + 1), on strings or keys that are not valid UTF-8, and
+// on nesting deeper than kMaxJsonDepth (core/codec.h). Thread-safe.
 #pragma once
 
 #include <boost/json/value.hpp>

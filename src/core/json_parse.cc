@@ -3,6 +3,7 @@
 #include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/error.hpp>
 #include <boost/json/value_stack.hpp>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <exception>
@@ -39,6 +40,7 @@ struct DomHandler {
 
   json::value_stack st;
   std::vector<uint32_t> object_sizes;
+  std::string number_text;  // a number split across input pieces
   bool number_out_of_range = false;
 
   bool on_document_begin(json::error_code&) { return true; }
@@ -70,16 +72,32 @@ struct DomHandler {
     st.push_string(s);
     return true;
   }
-  bool on_number_part(json::string_view, json::error_code&) { return true; }
+  bool on_number_part(json::string_view s, json::error_code&) {
+    number_text.append(s.data(), s.size());
+    return true;
+  }
   bool on_int64(std::int64_t i, json::string_view, json::error_code&) {
+    number_text.clear();
     st.push_int64(i);
     return true;
   }
   bool on_uint64(std::uint64_t u, json::string_view, json::error_code&) {
+    number_text.clear();
     st.push_uint64(u);
     return true;
   }
-  bool on_double(double d, json::string_view, json::error_code& ec) {
+  bool on_double(double d, json::string_view s, json::error_code& ec) {
+    // Boost.JSON 1.81 may be one unit in the last place off; numbers that are signed and
+    // canonicalised (RFC 8785) must read exactly, so re-read the text correctly rounded.
+    std::string_view text(s.data(), s.size());
+    if (!number_text.empty()) {
+      number_text.append(s.data(), s.size());
+      text = number_text;
+    }
+    double exact = 0;
+    auto r = std::from_chars(text.data(), text.data() + text.size(), exact);
+    if (r.ec == std::errc() && r.ptr == text.data() + text.size()) d = exact;
+    number_text.clear();
     if (!std::isfinite(d)) {
       number_out_of_range = true;
       ec = json::error::exponent_overflow;
@@ -246,6 +264,7 @@ StatusOr<json::value> JsonParser::Parse(std::string_view text, json::storage_ptr
   p.reset();
   h.st.reset(std::move(sp));
   h.object_sizes.clear();
+  h.number_text.clear();
   h.number_out_of_range = false;
   json::error_code ec;
   size_t n = 0;

@@ -659,7 +659,18 @@ class Validator {
       }
     }
     if (n.const_value != nullptr && !JsonEqual(v, *n.const_value)) {
-      errors_->Add(path, "expected " + DescribeValue(*n.const_value) + ", got " + DescribeValue(v));
+      const json::value& c = *n.const_value;
+      if (c.is_object() || c.is_array()) {
+        std::string text = json::serialize(c);
+        if (text.size() > 2 * core_internal::kEchoCodePoints) text = "the constant of the schema";
+        bool same_kind = c.kind() == v.kind();
+        errors_->Add(path,
+                     "expected " + text + ", got " +
+                         (same_kind ? (c.is_object() ? "a different object" : "a different array")
+                                    : DescribeValue(v)));
+      } else {
+        errors_->Add(path, "expected " + DescribeValue(c) + ", got " + DescribeValue(v));
+      }
       return;
     }
     if (n.enum_values != nullptr && !InEnum(n, v)) {

@@ -115,7 +115,7 @@ class PatternCompiler {
     if (!error_.empty()) return Fail();
     if (pos_ < src_.size()) {
       // Only an unmatched ')' stops ParseAlt at depth 0.
-      error_ = "unmatched ')'";
+      SetError("unmatched ')'");
       return Fail();
     }
     Emit(*root);

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <boost/json.hpp>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -863,6 +865,20 @@ INSTANTIATE_TEST_SUITE_P(
                       "must be unique)"},
         MalformedCase{"too_deep", Nested(65), StatusCode::kResourceExhausted,
                       "JSON nested deeper than 64 levels at line 1, column 65"}));
+
+TEST(CodecTest, NumbersAreReadCorrectlyRounded) {
+  // Boost.JSON alone reads this one unit in the last place too low.
+  auto v = ParseJson("[333333333.33333329, 1e-400, -0.0, 1E2, 18446744073709551616]");
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  const auto& a = v->as_array();
+  EXPECT_EQ(std::bit_cast<uint64_t>(a[0].as_double()), 0x41b3de4355555555u);
+  EXPECT_EQ(a[1].as_double(), 0.0);
+  EXPECT_TRUE(std::signbit(a[2].as_double()));
+  EXPECT_EQ(a[3].as_double(), 100.0);
+  EXPECT_EQ(a[4].as_double(), 18446744073709551616.0);
+  EXPECT_EQ(ParseJson("[-1e309]").status().message(),
+            "malformed JSON at line 1, column 8: number out of range");
+}
 
 TEST(CodecTest, DepthLimitIsInclusive) {
   EXPECT_TRUE(ParseJson(Nested(64)).ok());
