@@ -1,0 +1,117 @@
+// Envelopes: the signed, encrypted messages that nodes exchange, and the signed receipts that
+// acknowledge them. Format: docs/formats/envelope.md.
+//
+//   std::string wire = SealEnvelope(me, peer, {.id = NewMessageId(), .kind = "request",
+//                                              .body = json, .checkpoint = cp}, clock.Now());
+//   // ... POST to the peer's /federation/v1/inbox ...
+//   EnvelopeCheck check = OpenEnvelope(wire, me, trust, clock.Now());
+//   if (!check.ok()) RecordSecurityEvent(check.rejection, check.status);
+//
+// The envelope's header (sender, recipient, id, kind, time, checkpoint) is in the clear; the
+// body is sealed to the recipient's X25519 key; the whole (RFC 8785 canonical JSON without the
+// signature) is signed with the sender's Ed25519 key. A receiver refuses, in this order:
+// oversize, malformed, wrong recipient, unknown sender, bad signature, stale or future time,
+// undecryptable body. Deduplication by message id needs storage and is the inbox's job.
+//
+// Thread-safe: free functions over immutable inputs.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+#include "core/time.h"
+#include "crypto/box.h"
+#include "crypto/ed25519.h"
+
+namespace comity::federation {
+
+inline constexpr size_t kMaxEnvelopeBytes = 2 << 20;  // 2 MiB on the wire
+inline constexpr int64_t kMaxClockSkewSeconds = 300;  // accepted |sent - now|
+
+// This node's identity: its state and private keys.
+struct Identity {
+  std::string state;  // "XA"
+  crypto::Ed25519PrivateKey sign_key;
+  crypto::X25519PrivateKey box_key;
+};
+
+// What we trust about a peer.
+struct PeerKeys {
+  std::string state;
+  crypto::Ed25519PublicKey sign_key{};
+  crypto::X25519PublicKey box_key{};
+};
+
+// Looks up a peer by state code; nullopt for an unknown sender.
+using TrustLookup = std::function<std::optional<PeerKeys>(std::string_view state)>;
+
+struct Message {
+  std::string id;          // 32 lowercase hex digits (NewMessageId)
+  std::string kind;        // request, decision, information_request, information_reply
+  std::string body;        // JSON text, encrypted on the wire
+  std::string checkpoint;  // the sender's latest signed checkpoint (C2SP note text)
+};
+
+// The kinds of message a node accepts.
+bool IsKnownKind(std::string_view kind);
+
+// 128 random bits as 32 hex digits.
+std::string NewMessageId();
+
+std::string SealEnvelope(const Identity& me, const PeerKeys& to, const Message& message,
+                         Timestamp now);
+
+enum class Rejection {
+  kNone,
+  kOversize,
+  kMalformed,
+  kWrongRecipient,
+  kUnknownSender,
+  kBadSignature,
+  kStale,
+  kUndecryptable,
+};
+std::string_view RejectionName(Rejection r);  // "oversize", "bad_signature", ...
+
+struct OpenedEnvelope {
+  std::string from;
+  std::string to;
+  Timestamp sent;
+  Message message;          // body decrypted
+  std::string body_sha256;  // hex SHA-256 of the decrypted body: the content, for dedupe
+};
+
+struct EnvelopeCheck {
+  Rejection rejection = Rejection::kNone;
+  Status status;             // the reason, for the security event and the HTTP answer
+  std::string claimed_from;  // as read from the header, if it could be read
+  std::string claimed_id;
+  std::optional<OpenedEnvelope> envelope;  // set iff ok()
+  bool ok() const { return rejection == Rejection::kNone; }
+};
+
+EnvelopeCheck OpenEnvelope(std::string_view wire, const Identity& me, const TrustLookup& trust,
+                           Timestamp now);
+
+// --- Receipts -------------------------------------------------------------------------------
+
+struct Receipt {
+  std::string message_id;
+  std::string body_sha256;  // what was received
+  std::string from;         // the receiver, who signs
+  std::string to;           // the sender of the message
+  Timestamp received;
+  bool duplicate = false;  // the message had been received before (same content)
+  std::string checkpoint;  // the receiver's latest checkpoint
+};
+
+std::string SignReceipt(const Identity& me, const Receipt& receipt);
+// Verifies a receipt's signature against `signer` and that it answers `expected_id`.
+StatusOr<Receipt> VerifyReceipt(std::string_view wire, const PeerKeys& signer,
+                                std::string_view expected_id);
+
+}  // namespace comity::federation
