@@ -4,3 +4,6 @@ set -euo pipefail
 build=${1:-build}
 shopt -s nullglob
 for b in "$build"/bin/bench_*; do echo "== $(basename "$b")"; "$b"; done
+# The safeguards engine end to end (comity screen --batch) with Cedar as the peer.
+echo "== screen_e2e"
+"$(dirname "$0")/../bench/screen_e2e.sh" "$build"

@@ -1,6 +1,40 @@
 #!/usr/bin/env bash
-# make demo: the main job. Until the network exists, it screens the public conformance requests
-# and prints each explained decision.
+# make demo: the main job. Until the network exists, it screens every public treaty conformance
+# request with the shipped rule base and profiles, and prints each explained decision: the
+# case, what it is about, the outcome, and every finding with its article and message.
+#
+#   scripts/demo.sh [path/to/comity]
 set -euo pipefail
 comity=${1:-build/bin/comity}
+root=$(cd "$(dirname "$0")/.." && pwd)
+cases="$root/../shared/conformance/cases"
+[ -d "$cases" ] || cases="$root/tests/conformance/cases"
+command -v jq >/dev/null || { echo "demo: jq is required (make deps installs it)" >&2; exit 1; }
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
 "$comity" --version
+echo
+"$comity" rules check "$root/rules"
+echo
+bold="" plain=""
+if [ -t 1 ]; then bold=$(tput bold 2>/dev/null || true) plain=$(tput sgr0 2>/dev/null || true); fi
+n=0
+for c in "$cases"/*.json; do
+  n=$((n + 1))
+  name=$(jq -r .name "$c")
+  why=$(jq -r .why "$c")
+  expected=$(jq -r '.expect.outcome | join(" or ")' "$c")
+  jq -c .request "$c" > "$work/request.json"
+  echo "================================================================================"
+  echo "${bold}$n. $name${plain}"
+  echo "   $why"
+  echo "   (expected: $expected)"
+  echo
+  "$comity" screen --format text --profiles "$root/profiles" --rules "$root/rules" \
+    "$work/request.json" | sed 's/^/   /; s/^ *$//'
+  echo
+done
+echo "Screened $n requests. \`comity rules explain <rule>\` explains any rule above;"
+echo "\`comity screen --profiles profiles REQUEST.json\` prints a decision as JSON."

@@ -201,7 +201,17 @@ class Compiler {
     n.sub = sub;
     return Typed{Add(n), t};
   }
-  Typed Negate(Typed t) { return t.ok() ? Make(Op::kNot, Type::Of(Kind::kBool), t.node) : t; }
+  // `not x`: flips the result flag of the node computing x when it is an operator (saving one
+  // dispatch at run time); leaves (constants, fields) get a kNot node.
+  Typed Negate(Typed t) {
+    if (!t.ok()) return t;
+    Node& n = program_->nodes[t.node];
+    if (n.op != Op::kConst && n.op != Op::kField && n.op != Op::kFieldKeyed) {
+      n.neg = !n.neg;
+      return t;
+    }
+    return Make(Op::kNot, Type::Of(Kind::kBool), t.node);
+  }
 
   int16_t RemapFor(EnumId from, EnumId to) {
     if (from == to) return -1;
@@ -387,6 +397,7 @@ class Compiler {
             "the condition must be true or false, but this is a " + TypeName(when.type));
     }
     rule.when = when.node;
+    if (when.ok()) Hoist(&rule);
     // Effect.
     if (r.effect_path) {
       Typed eff = Compile(*r.effect_path, scope);
@@ -425,6 +436,85 @@ class Compiler {
       program_->rules.push_back(std::move(rule));
       infos_.push_back(std::move(info));
     }
+  }
+
+  // Variables an expression reads (a quantifier's own variable excluded).
+  uint8_t VarsOf(int32_t n) const {
+    if (n < 0) return 0;
+    const Node& node = program_->nodes[n];
+    uint8_t m = node.field ? node.field->vars : 0;
+    m |= VarsOf(node.a) | VarsOf(node.b);
+    if (node.op == Op::kAny || node.op == Op::kNo) {
+      m = static_cast<uint8_t>(m & ~(1u << node.var));
+    }
+    return m;
+  }
+
+  void Conjuncts(int32_t n, std::vector<int32_t>* out) const {
+    const Node& node = program_->nodes[n];
+    if (node.op == Op::kAnd && !node.neg) {
+      Conjuncts(node.a, out);
+      Conjuncts(node.b, out);
+    } else {
+      out->push_back(n);
+    }
+  }
+
+  Test MakeTest(int32_t n) const {
+    const std::vector<Node>& nodes = program_->nodes;
+    const Node& node = nodes[n];
+    Test t;
+    t.node = n;
+    // kGeneric evaluates the whole node, whose own flag already applies the negation.
+    t.neg = false;
+    auto is_field = [&](int32_t k) { return k >= 0 && nodes[k].op == Op::kField; };
+    auto is_const = [&](int32_t k) { return k >= 0 && nodes[k].op == Op::kConst; };
+    if (node.op == Op::kInSet && node.remap < 0 && is_field(node.a) && is_const(node.b)) {
+      t.kind = Test::kInConst;
+      t.neg = node.neg;
+      t.node = node.a;
+      t.bits = nodes[node.b].constant.bits;
+    } else if (node.op == Op::kEqBits && is_field(node.a) && is_const(node.b)) {
+      t.kind = Test::kEqConst;
+      t.neg = node.neg;
+      t.node = node.a;
+      t.bits = nodes[node.b].constant.bits;
+    } else if (node.op == Op::kIsPresent && is_field(node.a)) {
+      t.kind = Test::kPresent;
+      t.neg = node.neg;
+      t.node = node.a;
+    } else if (node.op == Op::kField && node.type.kind == Kind::kBool) {
+      t.kind = Test::kTruthy;
+    } else if (node.op == Op::kCmpNum && is_field(node.a) && is_const(node.b)) {
+      t.kind = Test::kCmpConst;
+      t.neg = node.neg;
+      t.node = node.a;
+      t.cmp = node.sub;
+      t.num = nodes[node.b].constant.num;
+    }
+    return t;
+  }
+
+  void Hoist(CompiledRule* rule) const {
+    std::vector<int32_t> conjuncts;
+    Conjuncts(rule->when, &conjuncts);
+    rule->levels.assign(rule->loops.size() + 1, {});
+    for (int32_t c : conjuncts) {
+      uint8_t need = VarsOf(c);
+      uint8_t bound = 0;
+      size_t level = 0;
+      while ((need & ~bound) != 0 && level < rule->loops.size()) {
+        bound |= static_cast<uint8_t>(1u << rule->loops[level]);
+        ++level;
+      }
+      rule->levels[level].push_back(c);
+    }
+    rule->conds.clear();
+    for (size_t d = 0; d < rule->levels.size(); ++d) {
+      rule->level_begin[d] = static_cast<uint16_t>(rule->conds.size());
+      for (int32_t n : rule->levels[d]) rule->conds.push_back(MakeTest(n));
+    }
+    rule->level_begin[rule->levels.size()] = static_cast<uint16_t>(rule->conds.size());
   }
 
   static std::string SourceLines(std::string_view source, int first, int last) {
@@ -550,8 +640,7 @@ class Compiler {
       case Expr::K::kPath:
         return Path(e, s);
       case Expr::K::kNot: {
-        Typed a = Bool(*e.kids[0], s, "'not'");
-        return a.ok() ? Make(Op::kNot, Type::Of(Kind::kBool), a.node) : a;
+        return Negate(Bool(*e.kids[0], s, "'not'"));
       }
       case Expr::K::kAnd:
       case Expr::K::kOr: {
@@ -703,6 +792,10 @@ class Compiler {
     }
     Node n;
     n.field = f;
+    n.root = f->root;
+    n.direct = DirectFor(f);
+    n.get = f->get;
+    n.profile_get = f->profile_get;
     n.type = f->type;
     if (f->key != EnumId::kNone) {
       if (!index) {
@@ -881,8 +974,28 @@ class Compiler {
     if (!Operands(e, s, &a, &b, true)) return {};
     const Type bool_t = Type::Of(Kind::kBool);
     Typed t;
-    if (a.type.kind == Kind::kEnum && b.type.kind == Kind::kSet &&
-        EnumsCompatible(a.type.en, b.type.en)) {
+    const Node& bn = program_->nodes[b.node];
+    const FieldDef* keyed = nullptr;
+    if (bn.op == Op::kField && a.type.kind == Kind::kEnum && b.type.kind == Kind::kSet &&
+        a.type.en == b.type.en) {
+      keyed = FindField(std::string(bn.field->path) + "[]");
+      if (keyed && keyed->key != a.type.en) keyed = nullptr;
+    }
+    if (keyed) {
+      // `x in requested.criminalizes` is `requested.criminalizes[x] is present`: one lookup
+      // instead of building the set.
+      Node k = bn;
+      k.op = Op::kFieldKeyed;
+      k.field = keyed;
+      k.root = keyed->root;
+      k.get = keyed->get;
+      k.profile_get = keyed->profile_get;
+      k.type = keyed->type;
+      k.a = a.node;
+      int32_t kn = Add(k);
+      t = Make(Op::kIsPresent, bool_t, kn);
+    } else if (a.type.kind == Kind::kEnum && b.type.kind == Kind::kSet &&
+               EnumsCompatible(a.type.en, b.type.en)) {
       t = Make(Op::kInSet, bool_t, a.node, b.node);
       program_->nodes[t.node].remap = RemapFor(a.type.en, b.type.en);
     } else if (a.type.kind == Kind::kState && b.type.kind == Kind::kStateList) {

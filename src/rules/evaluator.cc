@@ -1,5 +1,6 @@
 // Evaluation of a compiled rule base, and rendering of its findings into a Decision.
 #include <algorithm>
+#include <cstdio>
 #include <string>
 
 #include "rules/program.h"
@@ -47,6 +48,13 @@ Outcome OutcomeOf(Effect e) {
 
 }  // namespace
 
+Direct DirectFor(const FieldDef* f) {
+  if (f->path == "offence.category") return Direct::kOffenceCategory;
+  if (f->path == "measure.type") return Direct::kMeasureType;
+  if (f->path == "measure.data_categories") return Direct::kMeasureDataCategories;
+  return Direct::kNone;
+}
+
 size_t ItemCount(Var v, const Env& env) {
   switch (v) {
     case kOffence:
@@ -76,59 +84,59 @@ uint64_t Program::Remap(int16_t remap, uint64_t bits, bool is_set) const {
   return out;
 }
 
-Value Program::Eval(int32_t n, Env& env) const {
+Value Program::EvalRaw(int32_t n, Env& env) const {
   const Node& node = nodes[n];
   switch (node.op) {
     case Op::kConst:
       return node.constant;
     case Op::kField:
-      return node.field->Read(env, 0);
+      return Read(node, env, 0);
     case Op::kFieldKeyed: {
-      Value key = Eval(node.a, env);
+      Value key = Fetch(node.a, env);
       if (!key.present) return Value::Absent();
-      return node.field->Read(env, key.bits);
+      return Read(node, env, key.bits);
     }
     case Op::kNot:
-      return Value::Bool(!Eval(node.a, env).truthy());
+      return Value::Bool(!Fetch(node.a, env).truthy());
     case Op::kAnd:
-      return Value::Bool(Eval(node.a, env).truthy() && Eval(node.b, env).truthy());
+      return Value::Bool(Fetch(node.a, env).truthy() && Fetch(node.b, env).truthy());
     case Op::kOr:
-      return Value::Bool(Eval(node.a, env).truthy() || Eval(node.b, env).truthy());
+      return Value::Bool(Fetch(node.a, env).truthy() || Fetch(node.b, env).truthy());
     case Op::kCmpNum: {
-      Value a = Eval(node.a, env), b = Eval(node.b, env);
+      Value a = Fetch(node.a, env), b = Fetch(node.b, env);
       return Value::Bool(a.present && b.present && Compare(node.sub, a.num, b.num));
     }
     case Op::kCmpInt: {
-      Value a = Eval(node.a, env), b = Eval(node.b, env);
+      Value a = Fetch(node.a, env), b = Fetch(node.b, env);
       return Value::Bool(a.present && b.present && Compare(node.sub, a.i, b.i));
     }
     case Op::kEqBits: {
-      Value a = Eval(node.a, env), b = Eval(node.b, env);
+      Value a = Fetch(node.a, env), b = Fetch(node.b, env);
       return Value::Bool(a.present && b.present && a.bits == b.bits);
     }
     case Op::kEqMapped: {
-      Value a = Eval(node.a, env), b = Eval(node.b, env);
+      Value a = Fetch(node.a, env), b = Fetch(node.b, env);
       return Value::Bool(a.present && b.present && Remap(node.remap, a.bits, false) == b.bits);
     }
     case Op::kEqStr: {
-      Value a = Eval(node.a, env), b = Eval(node.b, env);
+      Value a = Fetch(node.a, env), b = Fetch(node.b, env);
       return Value::Bool(a.present && b.present && a.str() == b.str());
     }
     case Op::kInSet: {
-      Value a = Eval(node.a, env), b = Eval(node.b, env);
+      Value a = Fetch(node.a, env), b = Fetch(node.b, env);
       if (!a.present || !b.present) return Value::Bool(false);
       uint64_t e = Remap(node.remap, a.bits, false);
       return Value::Bool(e < 64 && ((b.bits >> e) & 1) != 0);
     }
     case Op::kInStates: {
-      Value a = Eval(node.a, env), b = Eval(node.b, env);
+      Value a = Fetch(node.a, env), b = Fetch(node.b, env);
       if (!a.present || !b.present) return Value::Bool(false);
       StateCode s = a.state();
       const auto& list = b.states();
       return Value::Bool(std::find(list.begin(), list.end(), s) != list.end());
     }
     case Op::kInStrings: {
-      Value a = Eval(node.a, env), b = Eval(node.b, env);
+      Value a = Fetch(node.a, env), b = Fetch(node.b, env);
       if (!a.present || !b.present) return Value::Bool(false);
       for (const std::string& s : b.strings()) {
         if (s == a.str()) return Value::Bool(true);
@@ -136,11 +144,11 @@ Value Program::Eval(int32_t n, Env& env) const {
       return Value::Bool(false);
     }
     case Op::kIntersectsSet: {
-      Value a = Eval(node.a, env), b = Eval(node.b, env);
+      Value a = Fetch(node.a, env), b = Fetch(node.b, env);
       return Value::Bool(a.present && b.present && (Remap(node.remap, a.bits, true) & b.bits) != 0);
     }
     case Op::kIntersectsStates: {
-      Value a = Eval(node.a, env), b = Eval(node.b, env);
+      Value a = Fetch(node.a, env), b = Fetch(node.b, env);
       if (!a.present || !b.present) return Value::Bool(false);
       for (const StateCode& s : a.states()) {
         const auto& list = b.states();
@@ -149,7 +157,7 @@ Value Program::Eval(int32_t n, Env& env) const {
       return Value::Bool(false);
     }
     case Op::kIntersectsStrings: {
-      Value a = Eval(node.a, env), b = Eval(node.b, env);
+      Value a = Fetch(node.a, env), b = Fetch(node.b, env);
       if (!a.present || !b.present) return Value::Bool(false);
       for (const std::string& s : a.strings()) {
         const auto& list = b.strings();
@@ -158,21 +166,21 @@ Value Program::Eval(int32_t n, Env& env) const {
       return Value::Bool(false);
     }
     case Op::kIsPresent:
-      return Value::Bool(Eval(node.a, env).present);
+      return Value::Bool(Fetch(node.a, env).present);
     case Op::kIsBlank: {
-      Value a = Eval(node.a, env);
+      Value a = Fetch(node.a, env);
       return Value::Bool(!a.present || IsBlank(a.str()));
     }
     case Op::kIsEmptyBits: {
-      Value a = Eval(node.a, env);
+      Value a = Fetch(node.a, env);
       return Value::Bool(!a.present || a.bits == 0);
     }
     case Op::kIsEmptyStates: {
-      Value a = Eval(node.a, env);
+      Value a = Fetch(node.a, env);
       return Value::Bool(!a.present || a.states().empty());
     }
     case Op::kIsEmptyStrings: {
-      Value a = Eval(node.a, env);
+      Value a = Fetch(node.a, env);
       return Value::Bool(!a.present || a.strings().empty());
     }
     case Op::kAny:
@@ -183,13 +191,13 @@ Value Program::Eval(int32_t n, Env& env) const {
       bool found = false;
       for (size_t i = 0; i < count && !found; ++i) {
         env.idx[v] = static_cast<int16_t>(i);
-        found = Eval(node.a, env).truthy();
+        found = Fetch(node.a, env).truthy();
       }
       env.idx[v] = saved;
       return Value::Bool(node.op == Op::kAny ? found : !found);
     }
     case Op::kCount: {
-      Value a = Eval(node.a, env);
+      Value a = Fetch(node.a, env);
       if (!a.present) return Value::Number(0);
       switch (nodes[node.a].type.kind) {
         case Kind::kSet:
@@ -203,17 +211,17 @@ Value Program::Eval(int32_t n, Env& env) const {
       }
     }
     case Op::kDays: {
-      Value a = Eval(node.a, env);
+      Value a = Fetch(node.a, env);
       if (!a.present) return Value::Absent();
       return Value::Number(static_cast<double>(static_cast<int32_t>(a.aux)) -
                            static_cast<double>(a.i));
     }
     case Op::kMentions: {
-      Value a = Eval(node.a, env);
+      Value a = Fetch(node.a, env);
       return Value::Bool(a.present && node.lexicon->Matches(a.str()));
     }
     case Op::kMatched: {
-      Value a = Eval(node.a, env);
+      Value a = Fetch(node.a, env);
       if (!a.present) return Value::Absent();
       std::optional<std::string_view> m = node.lexicon->FirstMatch(a.str());
       return m ? Value::Str(*m) : Value::Absent();
@@ -229,51 +237,91 @@ RuleBase::~RuleBase() = default;
 
 namespace {
 
-void Run(const Program& p, uint16_t rule_index, size_t depth, Env& env, Evaluation* out,
-         std::vector<Hit>* hits, Outcome* outcome) {
-  const CompiledRule& rule = p.rules[rule_index];
-  if (depth == rule.loops.size()) {
-    if (!p.Eval(rule.when, env).truthy()) return;
-    Effect effect = rule.effect;
-    if (rule.effect_node >= 0) {
-      Value v = p.Eval(rule.effect_node, env);
-      uint64_t e = v.present ? p.Remap(rule.effect_remap, v.bits, false) : 0xFF;
-      // An effect field that is absent or names no effect is treated as `review`: a person
-      // decides.
-      effect = e < EnumCount<Effect>() ? static_cast<Effect>(e) : Effect::kReview;
+// True when every conjunct hoisted to `level` holds.
+inline bool Pass(const Program& p, const CompiledRule& rule, size_t level, Env& env) {
+  for (uint16_t k = rule.level_begin[level], end = rule.level_begin[level + 1]; k < end; ++k) {
+    const Test& t = rule.conds[k];
+    bool r;
+    switch (t.kind) {
+      case Test::kInConst: {
+        Value v = p.Fetch(t.node, env);
+        r = v.present && v.bits < 64 && ((t.bits >> v.bits) & 1) != 0;
+        break;
+      }
+      case Test::kEqConst: {
+        Value v = p.Fetch(t.node, env);
+        r = v.present && v.bits == t.bits;
+        break;
+      }
+      case Test::kPresent:
+        r = p.Fetch(t.node, env).present;
+        break;
+      case Test::kCmpConst: {
+        Value v = p.Fetch(t.node, env);
+        r = v.present && Compare(t.cmp, v.num, t.num);
+        break;
+      }
+      default:
+        r = p.Fetch(t.node, env).truthy();
     }
-    Hit h;
-    h.rule = rule_index;
-    h.effect = effect;
-    h.idx = env.idx;
-    hits->push_back(h);
-    *outcome = MaxOutcome(*outcome, OutcomeOf(effect));
+    if (r == t.neg) return false;
+  }
+  return true;
+}
+
+inline void Record(const Program& p, uint16_t rule_index, Env& env, std::vector<Hit>* hits,
+                   Outcome* outcome) {
+  const CompiledRule& rule = p.rules[rule_index];
+  Effect effect = rule.effect;
+  if (rule.effect_node >= 0) {
+    Value v = p.Eval(rule.effect_node, env);
+    uint64_t e = v.present ? p.Remap(rule.effect_remap, v.bits, false) : 0xFF;
+    // An effect field that is absent or names no effect is treated as `review`: a person
+    // decides.
+    effect = e < EnumCount<Effect>() ? static_cast<Effect>(e) : Effect::kReview;
+  }
+  Hit h;
+  h.rule = rule_index;
+  h.effect = effect;
+  h.idx = env.idx;
+  hits->push_back(h);
+  *outcome = MaxOutcome(*outcome, OutcomeOf(effect));
+}
+
+// Any number of loops (the common depths 0-2 are unrolled in Evaluate).
+void Run(const Program& p, uint16_t rule_index, size_t depth, Env& env, std::vector<Hit>* hits,
+         Outcome* outcome) {
+  const CompiledRule& rule = p.rules[rule_index];
+  if (!Pass(p, rule, depth, env)) return;
+  if (depth == rule.loops.size()) {
+    Record(p, rule_index, env, hits, outcome);
     return;
   }
-  (void)out;
   Var v = rule.loops[depth];
   size_t count = ItemCount(v, env);
   for (size_t i = 0; i < count; ++i) {
     env.idx[v] = static_cast<int16_t>(i);
-    Run(p, rule_index, depth + 1, env, out, hits, outcome);
+    Run(p, rule_index, depth + 1, env, hits, outcome);
   }
   env.idx[v] = -1;
 }
 
-std::string RenderPointer(std::string_view pattern, const std::array<int16_t, kVarCount>& idx) {
-  std::string out;
+void RenderPointer(std::string_view pattern, const std::array<int16_t, kVarCount>& idx,
+                   std::string* out) {
+  out->clear();
   size_t i = 0;
   while (i < pattern.size()) {
     if (pattern[i] == '{') {
       size_t close = pattern.find('}', i);
       std::optional<Var> v = ParseVar(pattern.substr(i + 1, close - i - 1));
-      out += std::to_string(v ? idx[*v] : -1);
+      char buf[8];
+      int n = std::snprintf(buf, sizeof buf, "%d", v ? idx[*v] : -1);
+      out->append(buf, static_cast<size_t>(n));
       i = close + 1;
     } else {
-      out.push_back(pattern[i++]);
+      out->push_back(pattern[i++]);
     }
   }
-  return out;
 }
 
 }  // namespace
@@ -287,15 +335,94 @@ void RuleBase::Evaluate(const Request& request, const StateProfile& requesting,
   env.requesting = &requesting;
   env.requested = &requested;
   const Program& p = *program_;
+  std::vector<Hit>* hits = &out->hits_;
+  Outcome* outcome = &out->outcome_;
   for (size_t i = 0; i < p.rules.size(); ++i) {
-    Run(p, static_cast<uint16_t>(i), 0, env, out, &out->hits_, &out->outcome_);
+    const CompiledRule& rule = p.rules[i];
+    uint16_t ri = static_cast<uint16_t>(i);
+    switch (rule.loops.size()) {
+      case 0:
+        if (Pass(p, rule, 0, env)) Record(p, ri, env, hits, outcome);
+        break;
+      case 1: {
+        if (!Pass(p, rule, 0, env)) break;
+        Var v0 = rule.loops[0];
+        size_t n0 = ItemCount(v0, env);
+        for (size_t a = 0; a < n0; ++a) {
+          env.idx[v0] = static_cast<int16_t>(a);
+          if (Pass(p, rule, 1, env)) Record(p, ri, env, hits, outcome);
+        }
+        env.idx[v0] = -1;
+        break;
+      }
+      case 2: {
+        if (!Pass(p, rule, 0, env)) break;
+        Var v0 = rule.loops[0], v1 = rule.loops[1];
+        size_t n0 = ItemCount(v0, env);
+        for (size_t a = 0; a < n0; ++a) {
+          env.idx[v0] = static_cast<int16_t>(a);
+          if (!Pass(p, rule, 1, env)) continue;
+          size_t n1 = ItemCount(v1, env);
+          for (size_t b = 0; b < n1; ++b) {
+            env.idx[v1] = static_cast<int16_t>(b);
+            if (Pass(p, rule, 2, env)) Record(p, ri, env, hits, outcome);
+          }
+          env.idx[v1] = -1;
+        }
+        env.idx[v0] = -1;
+        break;
+      }
+      default:
+        Run(p, ri, 0, env, hits, outcome);
+    }
+  }
+}
+
+namespace {
+
+void RunReference(const Program& p, uint16_t rule_index, size_t depth, Env& env,
+                  std::vector<Hit>* hits, Outcome* outcome) {
+  const CompiledRule& rule = p.rules[rule_index];
+  if (depth == rule.loops.size()) {
+    if (p.Eval(rule.when, env).truthy()) Record(p, rule_index, env, hits, outcome);
+    return;
+  }
+  Var v = rule.loops[depth];
+  size_t count = ItemCount(v, env);
+  for (size_t i = 0; i < count; ++i) {
+    env.idx[v] = static_cast<int16_t>(i);
+    RunReference(p, rule_index, depth + 1, env, hits, outcome);
+  }
+  env.idx[v] = -1;
+}
+
+}  // namespace
+
+void RuleBase::EvaluateReference(const Request& request, const StateProfile& requesting,
+                                 const StateProfile& requested, Evaluation* out) const {
+  out->hits_.clear();
+  out->outcome_ = Outcome::kProceed;
+  Env env;
+  env.request = &request;
+  env.requesting = &requesting;
+  env.requested = &requested;
+  for (size_t i = 0; i < program_->rules.size(); ++i) {
+    RunReference(*program_, static_cast<uint16_t>(i), 0, env, &out->hits_, &out->outcome_);
   }
 }
 
 Decision RuleBase::ToDecision(const Evaluation& evaluation, const Request& request,
                               const StateProfile& requesting, const StateProfile& requested) const {
-  const Program& p = *program_;
   Decision d;
+  ToDecision(evaluation, request, requesting, requested, &d);
+  return d;
+}
+
+void RuleBase::ToDecision(const Evaluation& evaluation, const Request& request,
+                          const StateProfile& requesting, const StateProfile& requested,
+                          Decision* out) const {
+  const Program& p = *program_;
+  Decision& d = *out;
   d.request_id = request.id;
   d.outcome = evaluation.outcome();
   d.rulebase = id_;
@@ -304,33 +431,44 @@ Decision RuleBase::ToDecision(const Evaluation& evaluation, const Request& reque
   env.request = &request;
   env.requesting = &requesting;
   env.requested = &requested;
-  d.findings.reserve(evaluation.hits().size());
-  for (const Hit& h : evaluation.hits()) {
+  const std::vector<Hit>& hits = evaluation.hits();
+  d.findings.resize(hits.size());
+  size_t conditions = 0;
+  for (size_t k = 0; k < hits.size(); ++k) {
+    const Hit& h = hits[k];
     const CompiledRule& rule = p.rules[h.rule];
     env.idx = h.idx;
-    Finding f;
-    f.rule = rule.id;
+    Finding& f = d.findings[k];
+    f.rule.assign(rule.id);
     f.effect = h.effect;
     f.citations = rule.citations;
+    f.message.clear();
     for (const MessagePiece& piece : rule.message) {
       if (piece.node < 0) {
-        f.message += piece.text;
+        f.message.append(piece.text);
       } else {
-        f.message += FormatValue(p.nodes[piece.node].type, p.Eval(piece.node, env));
+        AppendValue(&f.message, p.nodes[piece.node].type, p.Eval(piece.node, env));
       }
     }
-    for (const FieldDef* field : rule.pointers)
-      f.pointers.push_back(RenderPointer(field->pointer, h.idx));
+    f.pointers.resize(rule.pointers.size());
+    for (size_t i = 0; i < rule.pointers.size(); ++i) {
+      RenderPointer(rule.pointers[i]->pointer, h.idx, &f.pointers[i]);
+    }
     if (h.effect == Effect::kCondition) {
-      auto same = std::find_if(d.conditions.begin(), d.conditions.end(),
-                               [&](const Condition& c) { return c.code == rule.condition_code; });
-      if (same == d.conditions.end()) {
-        d.conditions.push_back(Condition{rule.condition_code, f.message, rule.citations});
+      // One condition per code: the first binding's text, the rule's citations.
+      bool seen = false;
+      for (size_t c = 0; c < conditions; ++c)
+        seen = seen || d.conditions[c].code == rule.condition_code;
+      if (!seen) {
+        if (d.conditions.size() <= conditions) d.conditions.emplace_back();
+        Condition& c = d.conditions[conditions++];
+        c.code.assign(rule.condition_code);
+        c.text.assign(f.message);
+        c.citations = rule.citations;
       }
     }
-    d.findings.push_back(std::move(f));
   }
-  return d;
+  d.conditions.resize(conditions);
 }
 
 Decision RuleBase::Screen(const Request& request, const StateProfile& requesting,

@@ -114,9 +114,20 @@ class RuleBase {
   void Evaluate(const Request& request, const StateProfile& requesting,
                 const StateProfile& requested, Evaluation* out) const;
 
+  // The same findings as Evaluate, computed the plain way: every binding of every rule, the
+  // whole condition interpreted, no hoisting or fast paths. Slow; the reference against which
+  // tests check the optimised evaluator.
+  void EvaluateReference(const Request& request, const StateProfile& requesting,
+                         const StateProfile& requested, Evaluation* out) const;
+
   // The explained decision for an evaluation of the same request and profiles.
   Decision ToDecision(const Evaluation& evaluation, const Request& request,
                       const StateProfile& requesting, const StateProfile& requested) const;
+  // The same into `out`, reusing the storage of its findings, messages and conditions: a
+  // caller that screens many requests (comity screen --batch) keeps one Decision.
+  void ToDecision(const Evaluation& evaluation, const Request& request,
+                  const StateProfile& requesting, const StateProfile& requested,
+                  Decision* out) const;
 
   // Evaluate + ToDecision.
   Decision Screen(const Request& request, const StateProfile& requesting,

@@ -181,6 +181,43 @@ bool EnumsCompatible(EnumId a, EnumId b) {
   return view(a, b) || view(b, a);
 }
 
+void AppendValue(std::string* out, Type t, const Value& v) {
+  if (!v.present) {
+    out->append("not given");
+    return;
+  }
+  switch (t.kind) {
+    case Kind::kString:
+      out->append(v.str());
+      return;
+    case Kind::kEnum: {
+      auto names = EnumNames(t.en);
+      if (v.bits >= names.size()) break;
+      size_t start = out->size();
+      out->append(names[v.bits]);
+      for (size_t i = start; i < out->size(); ++i) {
+        if ((*out)[i] == '_') (*out)[i] = ' ';
+      }
+      return;
+    }
+    case Kind::kNumber:
+      if (std::isfinite(v.num) && v.num == std::floor(v.num) && std::fabs(v.num) < 1e15) {
+        char buf[24];
+        int n = std::snprintf(buf, sizeof buf, "%.0f", v.num);
+        out->append(buf, static_cast<size_t>(n));
+        return;
+      }
+      break;
+    case Kind::kState:
+      out->push_back(static_cast<char>(v.bits & 0xff));
+      out->push_back(static_cast<char>((v.bits >> 8) & 0xff));
+      return;
+    default:
+      break;
+  }
+  out->append(FormatValue(t, v));
+}
+
 std::string FormatValue(Type t, const Value& v) {
   if (!v.present) return "not given";
   switch (t.kind) {

@@ -198,5 +198,7 @@ struct Value {
 // Renders a value for a person: numbers without trailing zeros, codes with spaces for
 // underscores ("computer fraud"), sets as "a, b and c", absent values as "not given".
 std::string FormatValue(Type t, const Value& v);
+// The same, appended to `out` (no temporary string for the common types).
+void AppendValue(std::string* out, Type t, const Value& v);
 
 }  // namespace comity::rules

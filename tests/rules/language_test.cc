@@ -480,7 +480,7 @@ TEST(RuleInfo, ListsAndExplains) {
   ASSERT_NE(r, nullptr);
   EXPECT_EQ(r->file, "intrusive.rules");
   EXPECT_EQ(r->effect, "refuse");
-  EXPECT_THAT(r->loops, ElementsAre("offence", "measure"));
+  EXPECT_THAT(r->loops, ElementsAre("measure", "offence"));
   EXPECT_THAT(r->source, HasSubstr("rule uncc.intercept.serious-offence"));
   EXPECT_THAT(r->source, HasSubstr("cites UNCC 46"));
   EXPECT_FALSE(r->because.empty());

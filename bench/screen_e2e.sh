@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# End-to-end throughput of `comity screen --batch` (parse, screen, serialize) on generated
+# requests, with Cedar as the peer on the same requests, measured in the same run.
+#
+#   bench/screen_e2e.sh [BUILD_DIR] [COUNT] [CEDAR_COUNT]
+#
+# Both run pinned to one core (taskset) when available. Prints each rate and the ratio.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-build}
+count=${2:-100000}
+cedar_count=${3:-10000}
+comity="$build/bin/comity"
+[ -x "$comity" ] || { echo "screen_e2e: $comity not built" >&2; exit 1; }
+command -v node >/dev/null || { echo "screen_e2e: node is required" >&2; exit 1; }
+pin=()
+command -v taskset >/dev/null && pin=(taskset -c 0)
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+node "$root/bench/gen_requests/gen_requests.js" "$count" 42 > "$work/requests.jsonl"
+
+now() { date +%s.%N; }
+start=$(now)
+"${pin[@]}" "$comity" screen --batch "$work/requests.jsonl" > "$work/decisions.jsonl"
+end=$(now)
+lines=$(wc -l < "$work/decisions.jsonl")
+errors=$(grep -c '"error"' "$work/decisions.jsonl" || true)
+if [ "$lines" -ne "$count" ] || [ "$errors" -ne 0 ]; then
+  echo "screen_e2e: expected $count decisions, got $lines lines with $errors errors" >&2
+  exit 1
+fi
+comity_rate=$(awk -v n="$count" -v a="$start" -v b="$end" 'BEGIN { printf "%.0f", n / (b - a) }')
+outcomes=$(grep -o '"outcome":"[a-z]*"' "$work/decisions.jsonl" | sort | uniq -c |
+           awk '{ split($2, o, "\""); printf "%s %s, ", o[4], $1 }')
+echo "comity screen --batch: $count requests in $(awk -v a="$start" -v b="$end" \
+  'BEGIN { printf "%.3f", b - a }') s = $comity_rate requests/s (${outcomes%, })"
+
+if [ ! -d "$root/bench/cedar/node_modules/@cedar-policy/cedar-wasm" ]; then
+  (cd "$root/bench/cedar" && npm ci --no-audit --no-fund --silent)
+fi
+cedar_line=$("${pin[@]}" node "$root/bench/cedar/cedar_bench.js" "$work/requests.jsonl" \
+  "$root/profiles" "$cedar_count")
+echo "$cedar_line"
+cedar_rate=$(echo "$cedar_line" | sed -E 's/.*= ([0-9]+) requests\/s.*/\1/')
+awk -v c="$comity_rate" -v p="$cedar_rate" \
+  'BEGIN { printf "ratio: comity is %.0fx the Cedar peer (32-rule policy, same requests, one core)\n", c / p }'
