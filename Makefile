@@ -14,7 +14,7 @@ DEB_PACKAGES := build-essential cmake ninja-build pkg-config ccache git ca-certi
   clang-14 libclang-rt-14-dev clang-format-14 \
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev \
   libssl-dev libsodium-dev libsqlite3-dev sqlite3 libpq-dev postgresql \
-  libcli11-dev libspdlog-dev libfmt-dev libtomlplusplus-dev \
+  libcli11-dev libspdlog-dev libfmt-dev libtomlplusplus-dev libicu-dev \
   libgtest-dev libgmock-dev libbenchmark-dev \
   golang-go golang-golang-x-mod-dev jq curl procps
 
