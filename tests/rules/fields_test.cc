@@ -199,3 +199,26 @@ TEST(FieldTable, PathsAreUnique) {
 
 }  // namespace
 }  // namespace comity::rules
+
+namespace comity::rules {
+namespace {
+
+// docs/rules.md lists every field, so the reference cannot fall behind the table.
+TEST(FieldTable, DocumentedInTheLanguageReference) {
+  std::ifstream in(std::string(COMITY_SOURCE_DIR) + "/docs/rules.md");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string doc = ss.str();
+  ASSERT_FALSE(doc.empty());
+  for (const FieldDef& f : Fields()) {
+    if (f.root == Root::kRequesting) continue;  // documented as mirroring requested.*
+    std::string path(f.path);
+    if (size_t b = path.find("[]"); b != std::string::npos) {
+      path.replace(b, 2, "[<offence category>]");
+    }
+    EXPECT_NE(doc.find("`" + path + "`"), std::string::npos) << path << " is not in docs/rules.md";
+  }
+}
+
+}  // namespace
+}  // namespace comity::rules

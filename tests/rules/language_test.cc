@@ -246,6 +246,32 @@ TEST(BrokenRules, FileTooLarge) {
   EXPECT_THAT(Errors(big), ElementsAre("t.rules:1:1: file is larger than 1048576 bytes"));
 }
 
+TEST(BrokenRules, CountLimits) {
+  std::vector<SourceFile> files;
+  files.push_back({"v.rules", "version \"t\"\n"});
+  for (size_t i = 0; i < RuleBase::kMaxFiles; ++i) {
+    std::string name = "f";
+    name += std::to_string(i);
+    name += ".rules";
+    files.push_back({name, "# empty\n"});
+  }
+  LoadResult r = RuleBase::Compile(files, MapReader({}));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.errors[0].ToString(), "(rule base): more than 1000 rule files");
+  std::string many = "version \"t\"\n";
+  for (size_t i = 0; i <= RuleBase::kMaxRules; ++i) {
+    many += "rule r.n";
+    many += std::to_string(i);
+    many += " cites UNCC 1 when true then note \"n\"\n";
+  }
+  r = CompileOne(many);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.errors[0].ToString(), "(rule base): more than 10000 rules");
+  r = RuleBase::Compile({}, MapReader({}));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.errors[0].ToString(), "(rule base): no rule files (*.rules) found");
+}
+
 TEST(BrokenRules, LexiconErrorsNameTheLexiconFile) {
   std::string text = "version \"t\"\nlexicon l from \"l.txt\"\n";
   EXPECT_THAT(
