@@ -14,9 +14,11 @@
 #include <memory>
 #include <utility>
 
+#include "core/internal/enum_table.h"
 #include "core/internal/json_parse.h"
 #include "core/internal/json_text.h"
 #include "core/internal/key_table.h"
+#include "core/internal/request_reader.h"
 #include "core/json_schema.h"
 #include "core/schemas.h"
 
@@ -77,15 +79,6 @@ Status SchemasMissing() {
 
 // --- Converting validated JSON into the model ----------------------------------------------
 
-template <typename E>
-const core_internal::KeyTable& EnumTable() {
-  static const core_internal::KeyTable table = [] {
-    std::vector<std::string_view> names(EnumTraits<E>::kNames.begin(), EnumTraits<E>::kNames.end());
-    return core_internal::KeyTable(names);
-  }();
-  return table;
-}
-
 // Converts a value already validated against its schema. The few checks that the schemas cannot
 // express (integer ranges of our fields, offence categories as keys of `criminalizes`,
 // citations inside conditions) add problems to `errors_` in the same format.
@@ -121,7 +114,7 @@ class Converter {
 
   template <typename E>
   E Enum(const json::value& v, const JsonPath* path) {
-    int i = EnumTable<E>().Find(v.get_string());
+    int i = core_internal::EnumTable<E>().Find(v.get_string());
     if (i < 0) {
       // Only reachable if enums.h and the schema disagree (a test guards against it).
       errors_->Add(path, core_internal::DescribeValue(v) + " is not a known " +
@@ -532,7 +525,7 @@ void Converter::Criminalizes(const json::object& o, const JsonPath* path, StateP
   }();
   for (const auto& kv : o) {
     COMITY_CHILD(here);
-    int i = EnumTable<OffenceCategory>().Find(kv.key());
+    int i = core_internal::EnumTable<OffenceCategory>().Find(kv.key());
     if (i < 0) {
       // Stricter than the schema: a misspelt category would silently read as "not criminal
       // here" and break dual criminality (docs/formats/request.md).
@@ -584,7 +577,7 @@ void Converter::Policy(const json::object& o, const JsonPath* path, comity::Poli
       case KeyHash("protected_status_review"):
         p->protected_status_review = Strings(v);
         for (const auto& s : p->protected_status_review) {
-          int i = EnumTable<PersonStatus>().Find(s);
+          int i = core_internal::EnumTable<PersonStatus>().Find(s);
           if (i >= 0) p->protected_status_review_set.insert(static_cast<PersonStatus>(i));
         }
         break;
@@ -757,24 +750,31 @@ StatusOr<T> FromJson(std::string_view schema_id, const json::value& v, F&& conve
   return out;
 }
 
+// Parses `text` into the thread's arena and hands the DOM to `from_json`.
 template <typename T, typename F>
-StatusOr<T> ParseText(std::string_view text, std::string_view schema_id, F&& convert) {
-  RETURN_IF_ERROR(CheckSize(text.size()));
+StatusOr<T> WithArena(std::string_view text, F&& from_json) {
   ParseContext& ctx = Context();
   if (ctx.busy) {
     // Re-entered on this thread (cannot happen today); take the slow path.
     ASSIGN_OR_RETURN(json::value v, ParseJson(text));
-    return FromJson<T>(schema_id, v, convert);
+    return from_json(v);
   }
   ctx.busy = true;
   StatusOr<T> result = [&]() -> StatusOr<T> {
     json::monotonic_resource mr(ctx.buffer.get(), ParseContext::kBufferBytes);
     StatusOr<json::value> v = ctx.parser.Parse(text, json::storage_ptr(&mr));
     if (!v.ok()) return v.status();
-    return FromJson<T>(schema_id, *v, convert);
+    return from_json(*v);
   }();
   ctx.busy = false;
   return result;
+}
+
+template <typename T, typename F>
+StatusOr<T> ParseText(std::string_view text, std::string_view schema_id, F&& convert) {
+  RETURN_IF_ERROR(CheckSize(text.size()));
+  return WithArena<T>(text,
+                      [&](const json::value& v) { return FromJson<T>(schema_id, v, convert); });
 }
 
 // --- Writing JSON --------------------------------------------------------------------------
@@ -867,16 +867,25 @@ Status ValidateAgainstSchema(std::string_view schema_id, const json::value& v) {
   return s->Check(v);
 }
 
-StatusOr<Request> RequestFromJson(const json::value& v) {
+StatusOr<Request> core_internal::RequestFromJsonFullPath(const json::value& v) {
   return FromJson<Request>(
       kRequestSchemaId, v,
       [](Converter& c, const json::object& o, Request* r) { c.Request(o, r); });
 }
 
+StatusOr<Request> RequestFromJson(const json::value& v) {
+  return core_internal::RequestFromJsonFullPath(v);
+}
+
 StatusOr<Request> ParseRequest(std::string_view text) {
-  return ParseText<Request>(
-      text, kRequestSchemaId,
-      [](Converter& c, const json::object& o, Request* r) { c.Request(o, r); });
+  RETURN_IF_ERROR(CheckSize(text.size()));
+  if (!SchemasAvailable()) return SchemasMissing();
+  // The streaming reader takes valid requests in one pass; anything else (or anything it is
+  // unsure of) goes the full way, which also words the errors.
+  Request r;
+  if (core_internal::ReadValidRequest(Schema(kRequestSchemaId), text, &r)) return r;
+  return WithArena<Request>(
+      text, [](const json::value& v) { return core_internal::RequestFromJsonFullPath(v); });
 }
 
 StatusOr<StateProfile> ProfileFromJson(const json::value& v) {

@@ -94,9 +94,7 @@ struct DomHandler {
       number_text.append(s.data(), s.size());
       text = number_text;
     }
-    double exact = 0;
-    auto r = std::from_chars(text.data(), text.data() + text.size(), exact);
-    if (r.ec == std::errc() && r.ptr == text.data() + text.size()) d = exact;
+    d = ExactDouble(d, text);
     number_text.clear();
     if (!std::isfinite(d)) {
       number_out_of_range = true;
@@ -234,6 +232,13 @@ Status DuplicateKeyError(std::string_view text) {
 }
 
 }  // namespace
+
+double ExactDouble(double approximate, std::string_view text) {
+  double exact = 0;
+  auto r = std::from_chars(text.data(), text.data() + text.size(), exact);
+  if (r.ec == std::errc() && r.ptr == text.data() + text.size()) return exact;
+  return approximate;  // out of range: Boost.JSON's infinity or zero
+}
 
 void LineAndColumn(std::string_view text, size_t offset, size_t* line, size_t* column) {
   if (offset > text.size()) offset = text.size();

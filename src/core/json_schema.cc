@@ -12,15 +12,27 @@
 
 #include "core/internal/json_text.h"
 #include "core/internal/key_table.h"
+#include "core/internal/schema_node.h"
 #include "core/pattern.h"
 #include "core/time.h"
 
 namespace comity {
 
 namespace json = boost::json;
+using core_internal::Additional;
 using core_internal::DescribeValue;
+using core_internal::Format;
 using core_internal::KeyTable;
 using core_internal::KindWithArticle;
+using core_internal::kMaxProperties;
+using core_internal::kNoLimit;
+using core_internal::kTArray;
+using core_internal::kTBoolean;
+using core_internal::kTInteger;
+using core_internal::kTNull;
+using core_internal::kTNumber;
+using core_internal::kTObject;
+using core_internal::kTString;
 using core_internal::QuoteForMessage;
 
 // --- Paths and errors ----------------------------------------------------------------------
@@ -88,47 +100,65 @@ Status ValidationErrors::ToStatus() const {
 
 namespace {
 
-enum TypeBit : uint8_t {
-  kTNull = 1,
-  kTBoolean = 2,
-  kTObject = 4,
-  kTArray = 8,
-  kTNumber = 16,
-  kTString = 32,
-  kTInteger = 64,
-};
-
-enum class Format : uint8_t { kNone, kDate, kDateTime };
-enum class Additional : uint8_t { kAllow, kForbid, kSchema };
-
-constexpr size_t kNoLimit = std::numeric_limits<size_t>::max();
-constexpr size_t kMaxProperties = 64;  // `seen` is a 64-bit mask
-
 bool IsIntegral(double d) { return std::isfinite(d) && std::trunc(d) == d; }
 
-uint8_t TypeBitsOf(const json::value& v) {
+using Kind = Scalar::Kind;
+
+Scalar ToScalar(const json::value& v) {
+  Scalar s;
   switch (v.kind()) {
-    case json::kind::null:
-      return kTNull;
     case json::kind::bool_:
-      return kTBoolean;
+      s.kind = Kind::kBool;
+      s.b = v.get_bool();
+      break;
     case json::kind::int64:
+      s.kind = Kind::kInt64;
+      s.i = v.get_int64();
+      break;
     case json::kind::uint64:
-      return kTNumber | kTInteger;
+      s.kind = Kind::kUint64;
+      s.u = v.get_uint64();
+      break;
     case json::kind::double_:
-      return IsIntegral(v.get_double()) ? (kTNumber | kTInteger) : kTNumber;
+      s.kind = Kind::kDouble;
+      s.d = v.get_double();
+      break;
     case json::kind::string:
+      s.kind = Kind::kString;
+      s.s = v.get_string();
+      break;
+    default:  // null; containers are never made scalars
+      break;
+  }
+  return s;
+}
+
+bool IsNumber(const Scalar& s) {
+  return s.kind == Kind::kInt64 || s.kind == Kind::kUint64 || s.kind == Kind::kDouble;
+}
+
+uint8_t TypeBitsOf(const Scalar& s) {
+  switch (s.kind) {
+    case Kind::kNull:
+      return kTNull;
+    case Kind::kBool:
+      return kTBoolean;
+    case Kind::kInt64:
+    case Kind::kUint64:
+      return kTNumber | kTInteger;
+    case Kind::kDouble:
+      return IsIntegral(s.d) ? (kTNumber | kTInteger) : kTNumber;
+    case Kind::kString:
       return kTString;
-    case json::kind::array:
-      return kTArray;
-    case json::kind::object:
-      return kTObject;
   }
   return 0;
 }
 
-// -1, 0, 1 for a < b, a == b, a > b; exact across int64, uint64 and double.
-int CompareNumbers(const json::value& a, const json::value& b);
+uint8_t TypeBitsOf(const json::value& v) {
+  if (v.is_array()) return kTArray;
+  if (v.is_object()) return kTObject;
+  return TypeBitsOf(ToScalar(v));
+}
 
 int CompareIntDouble(int64_t i, double d) {
   if (d >= 9223372036854775808.0) return -1;
@@ -150,35 +180,48 @@ int CompareUintDouble(uint64_t u, double d) {
   return f == d ? 0 : -1;
 }
 
-int CompareNumbers(const json::value& a, const json::value& b) {
+// -1, 0, 1 for a < b, a == b, a > b; exact across int64, uint64 and double. Both are numbers.
+int CompareNumbers(const Scalar& a, const Scalar& b) {
   auto sign = [](auto x, auto y) { return x < y ? -1 : (x > y ? 1 : 0); };
-  switch (a.kind()) {
-    case json::kind::int64:
-      switch (b.kind()) {
-        case json::kind::int64:
-          return sign(a.get_int64(), b.get_int64());
-        case json::kind::uint64:
-          return a.get_int64() < 0 ? -1
-                                   : sign(static_cast<uint64_t>(a.get_int64()), b.get_uint64());
+  switch (a.kind) {
+    case Kind::kInt64:
+      switch (b.kind) {
+        case Kind::kInt64:
+          return sign(a.i, b.i);
+        case Kind::kUint64:
+          return a.i < 0 ? -1 : sign(static_cast<uint64_t>(a.i), b.u);
         default:
-          return CompareIntDouble(a.get_int64(), b.get_double());
+          return CompareIntDouble(a.i, b.d);
       }
-    case json::kind::uint64:
-      switch (b.kind()) {
-        case json::kind::int64:
+    case Kind::kUint64:
+      switch (b.kind) {
+        case Kind::kInt64:
           return -CompareNumbers(b, a);
-        case json::kind::uint64:
-          return sign(a.get_uint64(), b.get_uint64());
+        case Kind::kUint64:
+          return sign(a.u, b.u);
         default:
-          return CompareUintDouble(a.get_uint64(), b.get_double());
+          return CompareUintDouble(a.u, b.d);
       }
     default:
-      switch (b.kind()) {
-        case json::kind::double_:
-          return sign(a.get_double(), b.get_double());
-        default:
-          return -CompareNumbers(b, a);
-      }
+      return b.kind == Kind::kDouble ? sign(a.d, b.d) : -CompareNumbers(b, a);
+  }
+}
+
+// JSON Schema equality of a scalar with any value.
+bool ScalarEquals(const Scalar& a, const json::value& bv) {
+  if (bv.is_array() || bv.is_object()) return false;
+  Scalar b = ToScalar(bv);
+  if (IsNumber(a) && IsNumber(b)) return CompareNumbers(a, b) == 0;
+  if (a.kind != b.kind) return false;
+  switch (a.kind) {
+    case Kind::kNull:
+      return true;
+    case Kind::kBool:
+      return a.b == b.b;
+    case Kind::kString:
+      return a.s == b.s;
+    default:
+      return false;
   }
 }
 
@@ -186,15 +229,9 @@ bool IsNumber(const json::value& v) { return v.is_int64() || v.is_uint64() || v.
 
 // JSON Schema equality: numbers by value (1 == 1.0), objects regardless of member order.
 bool JsonEqual(const json::value& a, const json::value& b) {
-  if (IsNumber(a) && IsNumber(b)) return CompareNumbers(a, b) == 0;
+  if (!a.is_array() && !a.is_object()) return ScalarEquals(ToScalar(a), b);
   if (a.kind() != b.kind()) return false;
   switch (a.kind()) {
-    case json::kind::null:
-      return true;
-    case json::kind::bool_:
-      return a.get_bool() == b.get_bool();
-    case json::kind::string:
-      return a.get_string() == b.get_string();
     case json::kind::array: {
       const auto& x = a.get_array();
       const auto& y = b.get_array();
@@ -272,48 +309,6 @@ std::string Plural(size_t n, std::string_view one, std::string_view many) {
 }
 
 }  // namespace
-
-struct SchemaNode {
-  std::string location;  // JSON Pointer of this subschema in the schema document
-  bool reject_all = false;
-  const SchemaNode* ref = nullptr;
-  bool only_ref = false;
-
-  uint8_t types = 0;  // 0 when there is no "type" keyword
-  std::string type_text;
-
-  const json::value* const_value = nullptr;
-  const json::array* enum_values = nullptr;
-  bool enum_all_strings = false;
-  KeyTable enum_table;
-  std::string enum_text;
-
-  bool object_keywords = false;
-  std::vector<std::string_view> prop_names;
-  std::vector<const SchemaNode*> prop_nodes;
-  KeyTable prop_table;
-  Additional additional = Additional::kAllow;
-  const SchemaNode* additional_node = nullptr;
-  std::vector<int> required_index;  // into prop_names, or -1
-  std::vector<std::string_view> required_names;
-
-  bool array_keywords = false;
-  const SchemaNode* items = nullptr;
-  size_t min_items = 0;
-  size_t max_items = kNoLimit;
-  bool unique = false;
-
-  bool string_keywords = false;
-  size_t min_length = 0;
-  size_t max_length = kNoLimit;
-  std::optional<Pattern> pattern;
-  Format format = Format::kNone;
-
-  const json::value* minimum = nullptr;
-  const json::value* maximum = nullptr;
-
-  const json::value* default_value = nullptr;
-};
 
 // --- Compiler ------------------------------------------------------------------------------
 
@@ -635,6 +630,76 @@ class SchemaCompiler {
 
 namespace {
 
+// The leaf keywords that a scalar fails, as bits, in the order they are reported. A type, const
+// or enum failure is reported alone; the string and number keywords can fail together.
+enum LeafProblem : uint32_t {
+  kPType = 1,
+  kPConst = 2,
+  kPEnum = 4,
+  kPMinLength = 8,
+  kPMaxLength = 16,
+  kPPattern = 32,
+  kPFormat = 64,
+  kPMinimum = 128,
+  kPMaximum = 256,
+};
+
+bool InEnum(const SchemaNode& n, const Scalar& v) {
+  if (n.enum_all_strings) return v.kind == Kind::kString && n.enum_table.Find(v.s) >= 0;
+  for (const auto& e : *n.enum_values) {
+    if (ScalarEquals(v, e)) return true;
+  }
+  return false;
+}
+
+// `code_points` (if not null) receives the string's length when a length keyword failed.
+uint32_t LeafProblems(const SchemaNode& n, const Scalar& v, size_t* code_points) {
+  if (n.types != 0 && (n.types & TypeBitsOf(v)) == 0) return kPType;
+  if (n.const_value != nullptr && !ScalarEquals(v, *n.const_value)) return kPConst;
+  if (n.enum_values != nullptr && !InEnum(n, v)) return kPEnum;
+  uint32_t problems = 0;
+  if (v.kind == Kind::kString && n.string_keywords) {
+    if (n.min_length > 0 || n.max_length != kNoLimit) {
+      // Code points are between bytes/4 and bytes: count only when that cannot decide.
+      const size_t bytes = v.s.size();
+      if (bytes > n.max_length || (bytes + 3) / 4 < n.min_length) {
+        size_t cps = core_internal::CountCodePoints(v.s);
+        if (code_points != nullptr) *code_points = cps;
+        if (cps < n.min_length) problems |= kPMinLength;
+        if (cps > n.max_length) problems |= kPMaxLength;
+      }
+    }
+    if (n.pattern.has_value() && !n.pattern->Matches(v.s)) problems |= kPPattern;
+    if (n.format == Format::kDate) {
+      Date d;
+      if (!ParseDateTo(v.s, &d, nullptr)) problems |= kPFormat;
+    } else if (n.format == Format::kDateTime) {
+      Timestamp t;
+      if (!ParseTimestampTo(v.s, &t, nullptr)) problems |= kPFormat;
+    }
+  } else if (IsNumber(v)) {
+    if (n.minimum != nullptr && CompareNumbers(v, ToScalar(*n.minimum)) < 0) {
+      problems |= kPMinimum;
+    }
+    if (n.maximum != nullptr && CompareNumbers(v, ToScalar(*n.maximum)) > 0) {
+      problems |= kPMaximum;
+    }
+  }
+  return problems;
+}
+
+std::string ConstProblem(const json::value& c, const json::value& v) {
+  if (c.is_object() || c.is_array()) {
+    std::string text = json::serialize(c);
+    if (text.size() > 2 * core_internal::kEchoCodePoints) text = "the constant of the schema";
+    bool same_kind = c.kind() == v.kind();
+    return "expected " + text + ", got " +
+           (same_kind ? (c.is_object() ? "a different object" : "a different array")
+                      : DescribeValue(v));
+  }
+  return "expected " + DescribeValue(c) + ", got " + DescribeValue(v);
+}
+
 class Validator {
  public:
   explicit Validator(ValidationErrors* errors) : errors_(errors) {}
@@ -649,67 +714,32 @@ class Validator {
       Check(*n.ref, v, path);
       if (n.only_ref) return;
     }
-    if (n.types != 0) {
-      uint8_t t = TypeBitsOf(v);
-      if ((n.types & t) == 0) {
-        bool fractional = v.is_double() && (n.types & kTInteger);
-        errors_->Add(path, "expected " + n.type_text + ", got " +
-                               (fractional ? DescribeValue(v) : std::string(KindWithArticle(v))));
-        return;
-      }
+    if (!v.is_object() && !v.is_array()) {
+      CheckLeaf(n, v, path);
+      return;
+    }
+    if (n.types != 0 && (n.types & TypeBitsOf(v)) == 0) {
+      errors_->Add(path, "expected " + n.type_text + ", got " + std::string(KindWithArticle(v)));
+      return;
     }
     if (n.const_value != nullptr && !JsonEqual(v, *n.const_value)) {
-      const json::value& c = *n.const_value;
-      if (c.is_object() || c.is_array()) {
-        std::string text = json::serialize(c);
-        if (text.size() > 2 * core_internal::kEchoCodePoints) text = "the constant of the schema";
-        bool same_kind = c.kind() == v.kind();
-        errors_->Add(path,
-                     "expected " + text + ", got " +
-                         (same_kind ? (c.is_object() ? "a different object" : "a different array")
-                                    : DescribeValue(v)));
-      } else {
-        errors_->Add(path, "expected " + DescribeValue(c) + ", got " + DescribeValue(v));
-      }
+      errors_->Add(path, ConstProblem(*n.const_value, v));
       return;
     }
-    if (n.enum_values != nullptr && !InEnum(n, v)) {
-      if (v.is_object() || v.is_array()) {
-        errors_->Add(path, "expected one of " + n.enum_text + ", got " + DescribeValue(v));
-      } else {
-        errors_->Add(path, DescribeValue(v) + " is not one of " + n.enum_text);
-      }
+    if (n.enum_values != nullptr &&
+        std::none_of(n.enum_values->begin(), n.enum_values->end(),
+                     [&](const json::value& e) { return JsonEqual(v, e); })) {
+      errors_->Add(path, "expected one of " + n.enum_text + ", got " + DescribeValue(v));
       return;
     }
-    switch (v.kind()) {
-      case json::kind::object:
-        if (n.object_keywords) CheckObject(n, v.get_object(), path);
-        return;
-      case json::kind::array:
-        if (n.array_keywords) CheckArray(n, v.get_array(), path);
-        return;
-      case json::kind::string:
-        if (n.string_keywords) CheckString(n, v, path);
-        return;
-      case json::kind::int64:
-      case json::kind::uint64:
-      case json::kind::double_:
-        CheckNumber(n, v, path);
-        return;
-      default:
-        return;
+    if (v.is_object()) {
+      if (n.object_keywords) CheckObject(n, v.get_object(), path);
+    } else if (n.array_keywords) {
+      CheckArray(n, v.get_array(), path);
     }
   }
 
  private:
-  static bool InEnum(const SchemaNode& n, const json::value& v) {
-    if (n.enum_all_strings) return v.is_string() && n.enum_table.Find(v.get_string()) >= 0;
-    for (const auto& e : *n.enum_values) {
-      if (JsonEqual(v, e)) return true;
-    }
-    return false;
-  }
-
   void CheckObject(const SchemaNode& n, const json::object& o, const JsonPath* path) {
     uint64_t seen = 0;
     for (const auto& kv : o) {
@@ -797,49 +827,47 @@ class Validator {
     for (auto [d, f] : dups) Duplicate(a, d, f, path);
   }
 
-  void CheckString(const SchemaNode& n, const json::value& v, const JsonPath* path) {
-    std::string_view s = v.get_string();
-    if (n.min_length > 0 || n.max_length != kNoLimit) {
-      // Code points are between bytes/4 and bytes: count only when that cannot decide.
-      const size_t bytes = s.size();
-      if (bytes > n.max_length || (bytes + 3) / 4 < n.min_length) {
-        size_t cps = core_internal::CountCodePoints(s);
-        if (cps < n.min_length) {
-          errors_->Add(path, "expected at least " +
-                                 Plural(n.min_length, "character", "characters") + ", got " +
-                                 std::to_string(cps));
-        } else if (cps > n.max_length) {
-          errors_->Add(path, "expected at most " + Plural(n.max_length, "character", "characters") +
-                                 ", got " + std::to_string(cps));
-        }
-      }
+  void CheckLeaf(const SchemaNode& n, const json::value& v, const JsonPath* path) {
+    size_t cps = 0;
+    const uint32_t p = LeafProblems(n, ToScalar(v), &cps);
+    if (p == 0) return;
+    if (p & kPType) {
+      bool fractional = v.is_double() && (n.types & kTInteger);
+      errors_->Add(path, "expected " + n.type_text + ", got " +
+                             (fractional ? DescribeValue(v) : std::string(KindWithArticle(v))));
     }
-    if (n.pattern.has_value() && !n.pattern->Matches(s)) {
+    if (p & kPConst) errors_->Add(path, ConstProblem(*n.const_value, v));
+    if (p & kPEnum) {
+      errors_->Add(path, DescribeValue(v) + " is not one of " + n.enum_text);
+    }
+    if (p & kPMinLength) {
+      errors_->Add(path, "expected at least " + Plural(n.min_length, "character", "characters") +
+                             ", got " + std::to_string(cps));
+    }
+    if (p & kPMaxLength) {
+      errors_->Add(path, "expected at most " + Plural(n.max_length, "character", "characters") +
+                             ", got " + std::to_string(cps));
+    }
+    if (p & kPPattern) {
       errors_->Add(path, DescribeValue(v) + " does not match the pattern " + n.pattern->source());
     }
-    if (n.format == Format::kDate) {
-      Date d;
-      if (!ParseDateTo(s, &d, nullptr)) {
-        std::string reason;
-        ParseDateTo(s, &d, &reason);
+    if (p & kPFormat) {
+      std::string reason;
+      if (n.format == Format::kDate) {
+        Date d;
+        ParseDateTo(v.get_string(), &d, &reason);
         errors_->Add(path, DescribeValue(v) + " is not a valid date (" + reason + ")");
-      }
-    } else if (n.format == Format::kDateTime) {
-      Timestamp t;
-      if (!ParseTimestampTo(s, &t, nullptr)) {
-        std::string reason;
-        ParseTimestampTo(s, &t, &reason);
+      } else {
+        Timestamp t;
+        ParseTimestampTo(v.get_string(), &t, &reason);
         errors_->Add(path, DescribeValue(v) + " is not a valid date-time (" + reason + ")");
       }
     }
-  }
-
-  void CheckNumber(const SchemaNode& n, const json::value& v, const JsonPath* path) {
-    if (n.minimum != nullptr && CompareNumbers(v, *n.minimum) < 0) {
+    if (p & kPMinimum) {
       errors_->Add(path,
                    DescribeValue(v) + " is less than the minimum " + DescribeValue(*n.minimum));
     }
-    if (n.maximum != nullptr && CompareNumbers(v, *n.maximum) > 0) {
+    if (p & kPMaximum) {
       errors_->Add(path,
                    DescribeValue(v) + " is greater than the maximum " + DescribeValue(*n.maximum));
     }
@@ -849,6 +877,15 @@ class Validator {
 };
 
 }  // namespace
+
+bool ScalarAccepts(const SchemaNode& node, const Scalar& v) {
+  if (node.reject_all) return false;
+  if (node.ref != nullptr) {
+    if (!ScalarAccepts(*node.ref, v)) return false;
+    if (node.only_ref) return true;
+  }
+  return LeafProblems(node, v, nullptr) == 0;
+}
 
 // --- JsonSchema ----------------------------------------------------------------------------
 

@@ -124,6 +124,7 @@ class PatternCompiler {
     if (!error_.empty()) return Fail();
     p_.source_ = std::string(src_);
     p_.anchored_start_ = !p_.prog_.empty() && p_.prog_[0].op == Pattern::Op::kBol;
+    DetectSimple(*root);
     return std::move(p_);
   }
 
@@ -479,6 +480,45 @@ class PatternCompiler {
     }
   }
 
+  static bool Disjoint(const Pattern::CharClass& a, const Pattern::CharClass& b) {
+    if ((a.ascii[0] & b.ascii[0]) != 0 || (a.ascii[1] & b.ascii[1]) != 0) return false;
+    for (const auto& x : a.wide) {
+      for (const auto& y : b.wide) {
+        if (x.lo <= y.hi && y.lo <= x.hi) return false;
+      }
+    }
+    return true;
+  }
+
+  // Recognises ^ atom* $ with each atom a class or a counted class, and no repeated atom whose
+  // class overlaps a later atom's: then greedy matching is exact.
+  void DetectSimple(const Node& root) {
+    if (root.kind != Node::kConcat || root.kids.size() < 2 ||
+        root.kids.front()->kind != Node::kBol || root.kids.back()->kind != Node::kEol) {
+      return;
+    }
+    std::vector<Pattern::Atom> atoms;
+    for (size_t i = 1; i + 1 < root.kids.size(); ++i) {
+      const Node& k = *root.kids[i];
+      if (k.kind == Node::kClass) {
+        atoms.push_back({k.cls, 1, 1});
+      } else if (k.kind == Node::kRepeat && k.kids[0]->kind == Node::kClass) {
+        atoms.push_back({k.kids[0]->cls, static_cast<uint32_t>(k.min),
+                         k.max == kInfinite ? UINT32_MAX : static_cast<uint32_t>(k.max)});
+      } else {
+        return;
+      }
+    }
+    for (size_t i = 0; i < atoms.size(); ++i) {
+      if (atoms[i].min == atoms[i].max) continue;
+      for (size_t j = i + 1; j < atoms.size(); ++j) {
+        if (!Disjoint(p_.classes_[atoms[i].cls], p_.classes_[atoms[j].cls])) return;
+      }
+    }
+    p_.simple_ = std::move(atoms);
+    p_.is_simple_ = true;
+  }
+
   uint32_t Add(Pattern::Inst inst) {
     if (p_.prog_.size() >= Pattern::kMaxInstructions) {
       SetError("pattern too large (over " + std::to_string(Pattern::kMaxInstructions) +
@@ -565,7 +605,25 @@ StatusOr<Pattern> Pattern::Compile(std::string_view source) {
   return PatternCompiler(source).Run();
 }
 
+bool Pattern::MatchesSimple(std::string_view text) const {
+  size_t pos = 0;
+  for (const Atom& a : simple_) {
+    const CharClass& c = classes_[a.cls];
+    uint32_t count = 0;
+    while (count < a.max && pos < text.size()) {
+      size_t next = pos;
+      uint32_t cp = DecodeUtf8(text, &next);
+      if (!c.Contains(cp)) break;
+      pos = next;
+      ++count;
+    }
+    if (count < a.min) return false;
+  }
+  return pos == text.size();
+}
+
 bool Pattern::Matches(std::string_view text) const {
+  if (is_simple_) return MatchesSimple(text);
   const size_t n = prog_.size();
   // Scratch: two thread lists, a generation mark per instruction, and the closure stack.
   constexpr size_t kInline = 512;

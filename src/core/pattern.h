@@ -62,6 +62,17 @@ class Pattern {
   std::vector<CharClass> classes_;
   bool anchored_start_ = false;  // every path starts with ^: only position 0 can start a match
 
+  // Most schema patterns are ^ (class{min,max})* $ where no repeated class overlaps a later one;
+  // those match greedily in one pass (a counted loop per atom), without the NFA.
+  struct Atom {
+    uint32_t cls;
+    uint32_t min;
+    uint32_t max;  // UINT32_MAX: unbounded
+  };
+  std::vector<Atom> simple_;
+  bool is_simple_ = false;
+  bool MatchesSimple(std::string_view text) const;
+
   friend class PatternCompiler;
 };
 

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/internal/request_reader.h"
 #include "core/schemas.h"
 #include "test_json.h"
 
@@ -506,6 +507,9 @@ TEST_P(BadRequestTest, RefusedWithExactError) {
   const BadCase& c = GetParam();
   std::string text = Edited(kRequest, c.edits);
   ExpectRefused(ParseRequest(text), c);
+  // The streaming reader must not accept it either.
+  Request ignored;
+  EXPECT_FALSE(core_internal::ReadValidRequest(*ShippedSchema(kRequestSchemaId), text, &ignored));
   // The same through the value-based entry points.
   auto v = ParseJson(text);
   ASSERT_TRUE(v.ok()) << v.status().ToString();
@@ -1046,6 +1050,55 @@ TEST(CodecTest, FullDocumentsRoundTrip) {
   auto d2 = ParseDecision(SerializeDecision(d));
   ASSERT_TRUE(d2.ok()) << d2.status().ToString();
   EXPECT_TRUE(*d2 == d);
+}
+
+// ParseRequest reads valid requests in one streaming pass; the full path (DOM, validator,
+// converter) must agree with it on every valid request, however it is written.
+void ExpectPathsAgree(const std::string& text) {
+  SCOPED_TRACE(text.substr(0, 120));
+  Request fast;
+  ASSERT_TRUE(core_internal::ReadValidRequest(*ShippedSchema(kRequestSchemaId), text, &fast));
+  auto v = ParseJson(text);
+  ASSERT_TRUE(v.ok());
+  auto full = core_internal::RequestFromJsonFullPath(*v);
+  ASSERT_TRUE(full.ok()) << full.status().ToString();
+  EXPECT_TRUE(fast == *full);
+}
+
+TEST(CodecTest, StreamingAndFullPathsAgree) {
+  ExpectPathsAgree(std::string(kRequest));
+  for (const auto& f : ConformanceFiles("tests/core/testdata/cases", "cases")) {
+    ExpectPathsAgree(boost::json::serialize(ParseJson(ReadFile(f))->as_object().at("request")));
+  }
+  // Escapes (strings and keys arrive in pieces), integral doubles, members in another order.
+  ExpectPathsAgree(Edited(kRequest, {{"/facts", R"("line\none \u00e9 \ud83d\ude00 \"q\"")"},
+                                     {"/measures/0/duration_days", "30.0"},
+                                     {"/offences/0/max_penalty_years", "7.5"}}));
+  std::string reordered = R"({"urgency":"routine","measures":[{"type":"preserve"}],)"
+                          R"("offences":[{"national_provision":"PC 1","category":"fraud"}],)"
+                          R"("requesting_authority":{"kind":"police","name":"MoJ"},)"
+                          R"("requested_state":"XA","requesting_state":"XB",)"
+                          R"("schema":"comity.request/v1"})";
+  ExpectPathsAgree(reordered);
+  ExpectPathsAgree(
+      "{\"schema\":\"comity.request/v1\",\"requesting_state\":\"X\\u0042\","
+      "\"requested_state\":\"XA\",\"requesting_authority\":{\"name\":\"M\","
+      "\"kind\":\"police\"},\"offences\":[{\"category\":\"fraud\","
+      "\"national_provision\":\"P\"}],\"measures\":[{\"type\":\"preserve\"}],"
+      "\"u\\u0072gency\":\"routine\"}");
+}
+
+TEST(CodecTest, StreamingReaderLeavesProblemsToTheFullPath) {
+  const JsonSchema& schema = *ShippedSchema(kRequestSchemaId);
+  // A duplicate key is refused by the full path with its position.
+  std::string dup = std::string(kRequest);
+  dup.insert(1, "\"urgency\": \"routine\",");
+  Request d;
+  EXPECT_FALSE(core_internal::ReadValidRequest(schema, dup, &d));
+  EXPECT_EQ(ParseRequest(dup).status().message(),
+            "malformed JSON at line 16, column 3: duplicate key \"urgency\" (keys must be unique)");
+  // Trailing data.
+  EXPECT_FALSE(core_internal::ReadValidRequest(schema, std::string(kRequest) + " x", &d));
 }
 
 TEST(CodecTest, ToJsonOmitsAbsentOptionals) {

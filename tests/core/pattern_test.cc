@@ -90,6 +90,28 @@ TEST(PatternTest, Constructs) {
   EXPECT_TRUE(P("^a+?$").Matches("aa"));     // lazy: same language
 }
 
+// Simple patterns take a one-pass greedy matcher; the same language written with a group takes
+// the NFA. Both must agree.
+TEST(PatternTest, GreedyPathAgreesWithTheNfa) {
+  const std::pair<const char*, const char*> pairs[] = {
+      {"^[a-z]{2,3}$", "^(?:[a-z]){2,3}$"},
+      {"^sha256:[0-9a-f]{4}$", "^(?:sha256:)(?:[0-9a-f]){4}$"},
+      {"^[A-Za-z0-9._:-]{1,64}$", "^(?:[A-Za-z0-9._:-]){1,64}$"},
+      {"^x[0-9]*y+$", "^(?:x)(?:[0-9])*(?:y)+$"},
+      {"^a*b?a$", "^(?:a)*(?:b)?(?:a)$"},  // overlapping classes: not greedy-safe
+  };
+  const char* inputs[] = {"",  "a",  "ab",  "abc",    "abcd", "AB",         "sha256:00af",
+                          "x", "xy", "x1y", "x12yyy", "xyz",  "aa",         "aba",
+                          "a", "ba", "aaa", "REQ-1",  "é",    "sha256:00a", "x9"};
+  for (const auto& [simple, grouped] : pairs) {
+    Pattern a = P(simple), b = P(grouped);
+    for (const char* in : inputs) {
+      EXPECT_EQ(a.Matches(in), b.Matches(in)) << simple << " on \"" << in << "\"";
+    }
+  }
+  EXPECT_TRUE(P("^a*b?a$").Matches("aa"));
+}
+
 TEST(PatternTest, LinearTimeOnHostileInput) {
   // Exponential for a backtracking engine; linear here.
   Pattern p = P("^(a+)+$");

@@ -38,6 +38,10 @@ class JsonParser {
   std::unique_ptr<Impl> impl_;
 };
 
+// The double that `text` (a JSON number) denotes, correctly rounded; `approximate` (Boost.JSON's
+// reading, which may be one unit in the last place off) when from_chars cannot read it.
+double ExactDouble(double approximate, std::string_view text);
+
 // 1-based line and column (in code points) of byte `offset` in `text`.
 void LineAndColumn(std::string_view text, size_t offset, size_t* line, size_t* column);
 

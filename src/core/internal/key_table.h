@@ -40,6 +40,31 @@ constexpr uint64_t Mix(uint64_t h) {
 }
 }  // namespace detail
 
+// Byte equality of two short ranges without a libc call (keys are a few words long).
+inline bool SameBytes(const char* a, const char* b, size_t n) {
+  while (n >= 8) {
+    uint64_t x, y;
+    std::memcpy(&x, a, 8);
+    std::memcpy(&y, b, 8);
+    if (x != y) return false;
+    a += 8;
+    b += 8;
+    n -= 8;
+  }
+  if (n >= 4) {
+    uint32_t x0, y0, x1, y1;
+    std::memcpy(&x0, a, 4);
+    std::memcpy(&y0, b, 4);
+    std::memcpy(&x1, a + n - 4, 4);
+    std::memcpy(&y1, b + n - 4, 4);
+    return x0 == y0 && x1 == y1;
+  }
+  for (size_t i = 0; i < n; ++i) {
+    if (a[i] != b[i]) return false;
+  }
+  return true;
+}
+
 // A fast, non-cryptographic hash of a short string: every byte of keys up to 16 bytes counts;
 // longer keys hash their length, first 8, middle 8 and last 8 bytes (the table compares the
 // full key anyway).
@@ -90,7 +115,7 @@ class KeyTable {
       int32_t i = slots_[s];
       if (i < 0) return -1;
       const std::string& k = keys_[static_cast<size_t>(i)];
-      if (k.size() == key.size() && std::memcmp(k.data(), key.data(), key.size()) == 0) return i;
+      if (k.size() == key.size() && SameBytes(k.data(), key.data(), key.size())) return i;
       s = (s + 1) & mask_;
     }
   }
