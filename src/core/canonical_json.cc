@@ -120,23 +120,14 @@ class Canonicalizer {
       case json::kind::int64: {
         int64_t i = v.get_int64();
         auto d = static_cast<double>(i);
-        // Exact only if the double converts back to the same integer.
-        if (d >= 9223372036854775808.0 || static_cast<int64_t>(d) != i) {
-          return InvalidArgumentError("integer " + std::to_string(i) +
-                                      " cannot be represented exactly as an IEEE-754 double");
-        }
-        AppendEs6Number(&out_, d);
-        return OkStatus();
+        bool exact = d < 9223372036854775808.0 && static_cast<int64_t>(d) == i;
+        return Integer(exact, d, std::to_string(i));
       }
       case json::kind::uint64: {
         uint64_t u = v.get_uint64();
         auto d = static_cast<double>(u);
-        if (d >= 18446744073709551616.0 || static_cast<uint64_t>(d) != u) {
-          return InvalidArgumentError("integer " + std::to_string(u) +
-                                      " cannot be represented exactly as an IEEE-754 double");
-        }
-        AppendEs6Number(&out_, d);
-        return OkStatus();
+        bool exact = d < 18446744073709551616.0 && static_cast<uint64_t>(d) == u;
+        return Integer(exact, d, std::to_string(u));
       }
       case json::kind::double_: {
         double d = v.get_double();
@@ -191,6 +182,25 @@ class Canonicalizer {
   std::string Take() { return std::move(out_); }
 
  private:
+  // An integer is written as ECMAScript writes its double. It is refused when that loses
+  // information: when it is not exactly a double and not already written that way (so that
+  // 9007199254740993 is refused, but 44444888888888890, the canonical form of the double
+  // nearest to it, is accepted and canonical forms stay fixed points).
+  Status Integer(bool exact, double d, const std::string& decimal) {
+    if (exact) {
+      AppendEs6Number(&out_, d);
+      return OkStatus();
+    }
+    std::string es6;
+    AppendEs6Number(&es6, d);
+    if (es6 != decimal) {
+      return InvalidArgumentError("integer " + decimal +
+                                  " cannot be represented exactly as an IEEE-754 double");
+    }
+    out_.append(es6);
+    return OkStatus();
+  }
+
   Status String(std::string_view s) {
     std::u16string scratch;
     if (!ToUtf16(s, &scratch)) return InvalidArgumentError("a string is not valid UTF-8");

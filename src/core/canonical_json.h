@@ -8,9 +8,11 @@
 // section 3.2.2.2 and otherwise written as UTF-8. Object members are sorted by the UTF-16 code
 // units of their names.
 //
-// Fails (kInvalidArgument) on numbers that are not finite, on integers that cannot be represented
-// exactly as an IEEE-754 double (e.g. 2^53 + 1), on strings or keys that are not valid UTF-8, and
-// on nesting deeper than kMaxJsonDepth (core/codec.h). Thread-safe.
+// Fails (kInvalidArgument) on numbers that are not finite; on integers that would change value
+// as an IEEE-754 double (9007199254740993 is refused; 44444888888888890, which is how ECMAScript
+// writes the double nearest to it, is accepted, so that canonical forms are fixed points); on
+// strings or keys that are not valid UTF-8; and on nesting deeper than kMaxJsonDepth
+// (core/codec.h). Thread-safe.
 #pragma once
 
 #include <boost/json/value.hpp>

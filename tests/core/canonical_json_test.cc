@@ -133,6 +133,13 @@ TEST(CanonicalJsonTest, Integers) {
   EXPECT_EQ(s.status().message(),
             "integer 9007199254740993 cannot be represented exactly as an IEEE-754 double");
   EXPECT_FALSE(CanonicalJson(boost::json::value(std::numeric_limits<uint64_t>::max())).ok());
+  // Found by the request fuzzer: the canonical form of 44444888888888888 (exactly a double) is
+  // 44444888888888890, which must itself canonicalise to itself.
+  EXPECT_EQ(Canon(boost::json::value(int64_t{44444888888888888})), "44444888888888890");
+  EXPECT_EQ(Canon(boost::json::value(int64_t{44444888888888890})), "44444888888888890");
+  EXPECT_EQ(CanonText("44444888888888890"), "44444888888888890");
+  EXPECT_EQ(Canon(boost::json::value(uint64_t{18446744073709551615u} - 2047)),
+            "18446744073709550000");
   EXPECT_FALSE(CanonicalJson(boost::json::value(std::numeric_limits<int64_t>::max())).ok());
 }
 
