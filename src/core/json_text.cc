@@ -3,6 +3,7 @@
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 
 namespace comity::core_internal {
@@ -25,12 +26,30 @@ constexpr std::array<char, 256> kEscape = MakeEscapeTable();
 
 }  // namespace
 
+// True if any byte of the 8 in `w` needs escaping: below 0x20, '"' or '\\' (exact: the classic
+// "has zero byte" and "has byte less than n" word tests).
+inline bool NeedsEscape(uint64_t w) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHigh = 0x8080808080808080ULL;
+  auto has_zero = [](uint64_t v) { return (v - kOnes) & ~v & kHigh; };
+  uint64_t below_space = (w - kOnes * 0x20) & ~w & kHigh;
+  return (below_space | has_zero(w ^ (kOnes * '"')) | has_zero(w ^ (kOnes * '\\'))) != 0;
+}
+
 void AppendJsonString(std::string* out, std::string_view s) {
   out->push_back('"');
   const char* p = s.data();
   const char* end = p + s.size();
   const char* run = p;
   while (p < end) {
+    // Skip eight plain bytes at a time; most text needs no escape at all.
+    while (end - p >= 8) {
+      uint64_t w;
+      std::memcpy(&w, p, 8);
+      if (NeedsEscape(w)) break;
+      p += 8;
+    }
+    if (p >= end) break;
     char e = kEscape[static_cast<unsigned char>(*p)];
     if (e == 0) {
       ++p;

@@ -1,0 +1,47 @@
+#include "core/internal/json_text.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <random>
+#include <string>
+
+namespace comity::core_internal {
+namespace {
+
+// The escaping must be exactly Boost.JSON's (SerializeDecision == serialize(DecisionToJson)) and
+// RFC 8785's, whatever the position of the characters to escape in the 8-byte words the fast
+// scan reads.
+TEST(JsonTextTest, EscapingMatchesBoostJsonEverywhere) {
+  std::mt19937 rng(7);
+  const std::string alphabet =
+      std::string("abc \"\\/\x01\x1f\x7f\n\t\r\b\f") + "\xC3\xA9" + "\xE2\x82\xAC";
+  for (int round = 0; round < 5000; ++round) {
+    std::string s;
+    size_t len = rng() % 40;
+    for (size_t i = 0; i < len; ++i) s.push_back(alphabet[rng() % alphabet.size()]);
+    std::string ours;
+    AppendJsonString(&ours, s);
+    ASSERT_EQ(ours, boost::json::serialize(boost::json::value(boost::json::string(s)))) << s;
+  }
+  std::string out;
+  AppendJsonString(&out, "0123456789abcdef\"0123456789\\");
+  EXPECT_EQ(out, R"("0123456789abcdef\"0123456789\\")");
+}
+
+TEST(JsonTextTest, DescribeAndCount) {
+  EXPECT_EQ(CountCodePoints("a\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80"), 4u);
+  EXPECT_EQ(DescribeValue(boost::json::value(2.5)), "2.5");
+  EXPECT_EQ(DescribeValue(boost::json::value(int64_t{-3})), "-3");
+  EXPECT_EQ(DescribeValue(boost::json::value(nullptr)), "null");
+  EXPECT_EQ(DescribeValue(boost::json::array()), "an array");
+  EXPECT_EQ(QuoteForMessage(std::string(70, 'x')), "\"" + std::string(64, 'x') + "...\"");
+  // Never cut inside a code point.
+  std::string e;
+  for (int i = 0; i < 70; ++i) e += "\xC3\xA9";
+  std::string q = QuoteForMessage(e);
+  EXPECT_EQ(q.size(), 1 + 128 + 3 + 1u);
+}
+
+}  // namespace
+}  // namespace comity::core_internal
