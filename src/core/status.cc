@@ -46,7 +46,10 @@ std::string Status::ToString() const {
   if (ok()) return "OK";
   std::string out(StatusCodeName(code_));
   out += ": ";
-  if (!pointer_.empty()) {
+  // Validation messages already start with their pointer ("/a/b: ..."); do not repeat it.
+  if (!pointer_.empty() &&
+      !(message_.size() > pointer_.size() && message_.compare(0, pointer_.size(), pointer_) == 0 &&
+        message_[pointer_.size()] == ':')) {
     out += pointer_;
     out += ": ";
   }

@@ -57,7 +57,8 @@ class [[nodiscard]] Status {
   // JSON Pointer into the input that caused the error; empty when not applicable.
   const std::string& pointer() const { return pointer_; }
 
-  // "INVALID_ARGUMENT: /a/b: message" style, for logs and stderr.
+  // "INVALID_ARGUMENT: /a/b: message" style, for logs and stderr. The pointer is not repeated
+  // when the message already starts with it (as the codecs' messages do).
   std::string ToString() const;
 
   // Returns a copy with `prefix` prepended to the message ("file.json: ...").

@@ -23,6 +23,11 @@ TEST(StatusTest, OkAndError) {
   EXPECT_EQ(s.ToString(),
             "INVALID_ARGUMENT: /measures/0/duration_days: expected an integer, got a string");
   EXPECT_EQ(s.WithContext("req.json").message(), "req.json: expected an integer, got a string");
+  // A message that already names its pointer (the codecs' form) is not prefixed twice.
+  Status v = InvalidArgumentError("/offences/0: unknown property \"x\"", "/offences/0");
+  EXPECT_EQ(v.ToString(), "INVALID_ARGUMENT: /offences/0: unknown property \"x\"");
+  Status w = InvalidArgumentError("/offences/01: x", "/offences/0");
+  EXPECT_EQ(w.ToString(), "INVALID_ARGUMENT: /offences/0: /offences/01: x");
 }
 
 TEST(StatusTest, Macros) {
