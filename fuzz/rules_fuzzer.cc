@@ -1,7 +1,8 @@
 // libFuzzer target for the rule language: the input is a rule file (or, when it starts with
 // "L\n", a lexicon). Properties checked beyond "no crash": a rule base with errors is never
 // built and every error has a position; one that compiles evaluates a request to an outcome
-// equal to its most serious finding, with a message and citations on every finding.
+// equal to its most serious finding, with citations on every finding, and the optimised
+// evaluator finds exactly what the reference evaluation finds.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -117,6 +118,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const StateProfile requesting = MakeProfile("XB");
   static const StateProfile requested = MakeProfile("XA");
   Decision d = r.rulebase->Screen(request, requesting, requested);
+  // The optimised evaluator finds exactly what the plain reading of each rule finds.
+  rules::Evaluation fast, plain;
+  r.rulebase->Evaluate(request, requesting, requested, &fast);
+  r.rulebase->EvaluateReference(request, requesting, requested, &plain);
+  Check(fast.hits().size() == plain.hits().size());
+  for (size_t i = 0; i < fast.hits().size(); ++i) {
+    Check(fast.hits()[i].rule == plain.hits()[i].rule);
+    Check(fast.hits()[i].effect == plain.hits()[i].effect);
+    Check(fast.hits()[i].idx == plain.hits()[i].idx);
+  }
+  Check(fast.outcome() == plain.outcome());
   Outcome max = Outcome::kProceed;
   for (const Finding& f : d.findings) {
     max = MaxOutcome(max, OutcomeOf(f.effect));

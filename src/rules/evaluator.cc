@@ -1,5 +1,6 @@
 // Evaluation of a compiled rule base, and rendering of its findings into a Decision.
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <string>
 
@@ -315,8 +316,8 @@ void RenderPointer(std::string_view pattern, const std::array<int16_t, kVarCount
       size_t close = pattern.find('}', i);
       std::optional<Var> v = ParseVar(pattern.substr(i + 1, close - i - 1));
       char buf[8];
-      int n = std::snprintf(buf, sizeof buf, "%d", v ? idx[*v] : -1);
-      out->append(buf, static_cast<size_t>(n));
+      auto r = std::to_chars(buf, buf + sizeof buf, v ? idx[*v] : -1);
+      out->append(buf, r.ptr);
       i = close + 1;
     } else {
       out->push_back(pattern[i++]);

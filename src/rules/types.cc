@@ -1,5 +1,6 @@
 #include "rules/types.h"
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 
@@ -203,8 +204,8 @@ void AppendValue(std::string* out, Type t, const Value& v) {
     case Kind::kNumber:
       if (std::isfinite(v.num) && v.num == std::floor(v.num) && std::fabs(v.num) < 1e15) {
         char buf[24];
-        int n = std::snprintf(buf, sizeof buf, "%.0f", v.num);
-        out->append(buf, static_cast<size_t>(n));
+        auto r = std::to_chars(buf, buf + sizeof buf, static_cast<int64_t>(v.num));
+        out->append(buf, r.ptr);
         return;
       }
       break;
