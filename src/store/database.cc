@@ -134,6 +134,8 @@ StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& path,
   RETURN_IF_ERROR(
       db->Exec(options.durable ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL"));
   RETURN_IF_ERROR(db->Exec("PRAGMA foreign_keys=ON"));
+  RETURN_IF_ERROR(
+      db->Exec("PRAGMA wal_autocheckpoint=" + std::to_string(options.wal_autocheckpoint_pages)));
   return db;
 }
 

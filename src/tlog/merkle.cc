@@ -282,7 +282,27 @@ StatusOr<std::vector<Hash>> InclusionProof(HashReader& reader, uint64_t index, u
   if (index >= size) {
     return InvalidArgumentError("leaf index " + U(index) + " is not below tree size " + U(size));
   }
-  return SubtreeInclusionProof(reader, index, 0, size);
+  // RFC 9162 PATH(m, D[n]), bottom-up: at each height the sibling of the leaf's ancestor is a
+  // complete node, the incomplete right-border subtree, or absent (nothing to the right).
+  std::vector<Hash> path;
+  path.reserve(64);
+  for (int h = 0; h < 64; ++h) {
+    const uint64_t a = index >> h;
+    if (a == 0 && (uint64_t{1} << h) >= size) break;
+    const uint64_t complete = size >> h;
+    if ((a & 1) != 0) {
+      ASSIGN_OR_RETURN(Hash sib, reader.StoredHash(h, a - 1));
+      path.push_back(sib);
+    } else if (a + 1 < complete) {
+      ASSIGN_OR_RETURN(Hash sib, reader.StoredHash(h, a + 1));
+      path.push_back(sib);
+    } else if (a + 1 == complete && (complete << h) < size) {
+      // The right sibling is the incomplete last node at this height.
+      ASSIGN_OR_RETURN(Hash sib, SubtreeHash(reader, complete << h, size));
+      path.push_back(sib);
+    }  // else the ancestor is itself that last node: no sibling at this height.
+  }
+  return path;
 }
 
 StatusOr<std::vector<Hash>> SubtreeConsistencyProof(HashReader& reader, uint64_t start,

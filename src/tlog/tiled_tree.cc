@@ -5,7 +5,9 @@
 namespace comity::tlog {
 namespace {
 
-constexpr size_t kMaxVerifiedTiles = 4096;
+// Authenticated full tiles remembered per tree: pointers only, the tiles are shared with the
+// cache. 65,536 covers a log of 16 million entries.
+constexpr size_t kMaxVerifiedTiles = 65536;
 
 std::string TileName(int level, uint64_t index, int width) {
   return "tile " + TilePath({level, index, width}).substr(5);
@@ -201,7 +203,41 @@ StatusOr<Hash> TiledTree::StoredHash(int level, uint64_t index) {
 }
 
 StatusOr<std::vector<Hash>> TiledTree::InclusionProof(uint64_t index) {
-  return tlog::InclusionProof(*this, index, size_);
+  if (index >= size_) {
+    return InvalidArgumentError("leaf index " + std::to_string(index) + " is not below tree size " +
+                                std::to_string(size_));
+  }
+  // tlog::InclusionProof's bottom-up walk, reading each tile once: the siblings at heights
+  // 8·L .. 8·L+7 all lie in the same tile of level L.
+  std::vector<Hash> path;
+  path.reserve(64);
+  std::shared_ptr<const ExpandedTile> tile;
+  int tile_level = -1;
+  for (int h = 0; h < 64; ++h) {
+    const uint64_t a = index >> h;
+    if (a == 0 && (uint64_t{1} << h) >= size_) break;
+    const uint64_t complete = size_ >> h;
+    uint64_t sib;
+    if ((a & 1) != 0) {
+      sib = a - 1;
+    } else if (a + 1 < complete) {
+      sib = a + 1;
+    } else {
+      if (a + 1 == complete && (complete << h) < size_) {
+        ASSIGN_OR_RETURN(Hash border, SubtreeHash(*this, complete << h, size_));
+        path.push_back(border);
+      }
+      continue;
+    }
+    const int level = h / kTileHeight;
+    const int j = h % kTileHeight;
+    if (level != tile_level) {
+      ASSIGN_OR_RETURN(tile, Tile(level, sib >> (kTileHeight - j)));
+      tile_level = level;
+    }
+    path.push_back(tile->Node(j, sib & ((uint64_t{kTileWidth} >> j) - 1)));
+  }
+  return path;
 }
 
 StatusOr<std::vector<Hash>> TiledTree::ConsistencyProof(uint64_t old_size) {

@@ -67,6 +67,7 @@ TEST(Database, ConnectionSettings) {
   check("PRAGMA synchronous", "2");  // FULL
   check("PRAGMA foreign_keys", "1");
   check("PRAGMA busy_timeout", "5000");
+  check("PRAGMA wal_autocheckpoint", "1000");
   auto fast = OpenOrDie(dir / "u.db", {.durable = false});
   auto st = fast->Prepare("PRAGMA synchronous");
   ASSERT_TRUE(*(*st)->Step());
