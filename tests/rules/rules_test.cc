@@ -682,7 +682,8 @@ TEST(Screen, SpeechWordingNamesTheMatch) {
   auto it = std::find_if(d.findings.begin(), d.findings.end(),
                          [](const Finding& f) { return f.rule == "uncc.rights.speech-wording"; });
   ASSERT_NE(it, d.findings.end());
-  EXPECT_THAT(it->message, ::testing::HasSubstr("\"дискредитаци*\" in the provision"));
+  EXPECT_THAT(it->message, ::testing::HasSubstr("found in the provision: дискредитаци*; in the "
+                                                "description: not given"));
 }
 
 TEST(RespondBy, PerUrgency) {
