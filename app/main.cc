@@ -27,8 +27,11 @@ void RegisterAll(CLI::App& app, Context& ctx) {
 }
 
 int ReportError(const Status& status) {
+  // Validation messages already start with their pointer; add it only where one does not.
   std::string msg = status.message();
-  if (!status.pointer().empty()) msg = status.pointer() + ": " + msg;
+  if (!status.pointer().empty() && msg.rfind(status.pointer(), 0) != 0) {
+    msg = status.pointer() + ": " + msg;
+  }
   std::fprintf(stderr, "comity: %s\n", msg.c_str());
   return ExitCodeFor(status);
 }
