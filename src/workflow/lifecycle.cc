@@ -93,6 +93,13 @@ std::vector<Action> AllowedActions(RequestState s) {
   return out;
 }
 
+std::optional<Actor> RequiredActor(RequestState s, Action a) {
+  for (const Transition& t : kTransitions) {
+    if (t.from == s && t.action == a) return t.actor;
+  }
+  return std::nullopt;
+}
+
 StatusOr<RequestState> ApplyAction(RequestState s, Action a, const ActionContext& ctx) {
   const Transition* found = nullptr;
   for (const Transition& t : kTransitions) {

@@ -19,6 +19,7 @@
 //   // kFailedPrecondition (409) names what is allowed from the current state.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -98,6 +99,10 @@ bool IsDecision(RequestState s);
 
 // The actions a person (officer or reviewer) may take from `s`, for 409 answers and the UI.
 std::vector<Action> AllowedActions(RequestState s);
+
+// Who takes `a` from `s`, or nullopt when `a` is not allowed from `s`. Lets a caller that may
+// act both as officer and as reviewer (a supervisor) pass the right actor to ApplyAction.
+std::optional<Actor> RequiredActor(RequestState s, Action a);
 
 // The state after `a`, or:
 //   kFailedPrecondition: `a` is not allowed from `s` (message lists the allowed actions);

@@ -127,5 +127,16 @@ TEST(LifecycleTest, EveryStateHasAWayForwardOrIsTerminal) {
   }
 }
 
+TEST(LifecycleTest, RequiredActorNamesWhoTakesEachAction) {
+  EXPECT_EQ(RequiredActor(RequestState::kDraft, Action::kSubmit), Actor::kOfficer);
+  EXPECT_EQ(RequiredActor(RequestState::kInReview, Action::kRefuse), Actor::kReviewer);
+  EXPECT_EQ(RequiredActor(RequestState::kReceived, Action::kScreened), Actor::kSystem);
+  EXPECT_EQ(RequiredActor(RequestState::kAnswered, Action::kClose), Actor::kOfficer);
+  EXPECT_EQ(RequiredActor(RequestState::kRefused, Action::kClose), Actor::kReviewer);
+  // Not allowed from that state: no actor.
+  EXPECT_EQ(RequiredActor(RequestState::kDraft, Action::kRefuse), std::nullopt);
+  EXPECT_EQ(RequiredActor(RequestState::kClosed, Action::kClose), std::nullopt);
+}
+
 }  // namespace
 }  // namespace comity::workflow

@@ -1,0 +1,1271 @@
+#include "node/service.h"
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <cctype>
+#include <charconv>
+
+#include "core/canonical_json.h"
+#include "core/codec.h"
+#include "crypto/encoding.h"
+#include "crypto/random.h"
+#include "crypto/sha256.h"
+#include "federation/envelope.h"
+#include "node/leaf.h"
+
+namespace comity::node {
+
+using workflow::Action;
+using workflow::Actor;
+using workflow::RequestState;
+
+namespace json = boost::json;
+
+// --- messages and small helpers ------------------------------------------------------------
+
+namespace {
+
+constexpr std::string_view kOutgoing = "outgoing";
+constexpr std::string_view kIncoming = "incoming";
+constexpr std::string_view kAnswerSchema = "comity.answer/v1";
+constexpr std::string_view kInformationReplySchema = "comity.information-reply/v1";
+
+std::string Sha256Hex(std::string_view data) { return crypto::HexEncode(crypto::Sha256(data)); }
+
+bool IsStateCode(std::string_view s) {
+  return s.size() == 2 && s[0] >= 'A' && s[0] <= 'Z' && s[1] >= 'A' && s[1] <= 'Z';
+}
+
+bool IsMessageId(std::string_view s) {
+  return s.size() == 32 && std::all_of(s.begin(), s.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+bool IsRequestId(std::string_view s) {
+  return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == ':' ||
+           c == '-';
+  });
+}
+
+bool IsConditionCode(std::string_view s) {
+  return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+  });
+}
+
+bool Blank(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isspace(c) != 0; });
+}
+
+bool IsPersonAction(Action a) {
+  switch (a) {
+    case Action::kSubmit:
+    case Action::kWithdraw:
+    case Action::kReplyInformation:
+    case Action::kExecute:
+    case Action::kExecuteWithConditions:
+    case Action::kPostpone:
+    case Action::kRequestInformation:
+    case Action::kRefuse:
+    case Action::kClose:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Whether a request in `s` waits for an answer (and so can be overdue).
+bool Awaiting(std::string_view direction, RequestState s) {
+  if (direction == kOutgoing) return s == RequestState::kSubmitted || s == RequestState::kDelivered;
+  return workflow::AwaitsDecision(s);
+}
+
+std::string Serialize(const json::value& v) { return json::serialize(v); }
+
+StatusOr<RequestState> StoredState(const store::RequestRecord& r) {
+  auto s = ParseEnum<RequestState>(r.state);
+  if (!s)
+    return DataLossError("request " + r.id + " has an unknown stored state \"" + r.state + "\"");
+  return *s;
+}
+
+json::array ConditionsJson(const std::vector<ConditionInput>& conditions) {
+  json::array out;
+  for (const ConditionInput& c : conditions) {
+    json::object o;
+    o["code"] = c.code;
+    o["text"] = c.text;
+    if (c.until) o["until"] = FormatDate(*c.until);
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
+// The members of `o` must all be in `allowed`; kInvalidArgument with the pointer otherwise.
+Status OnlyMembers(const json::object& o, std::initializer_list<std::string_view> allowed) {
+  for (const auto& kv : o) {
+    if (std::find(allowed.begin(), allowed.end(), kv.key()) == allowed.end()) {
+      return InvalidArgumentError("unknown member \"" + std::string(kv.key()) + "\"",
+                                  "/" + std::string(kv.key()));
+    }
+  }
+  return OkStatus();
+}
+
+StatusOr<std::string> RequiredString(const json::object& o, std::string_view key, size_t max) {
+  const json::value* v = o.if_contains(key);
+  const std::string pointer = "/" + std::string(key);
+  if (v == nullptr) return InvalidArgumentError(std::string(key) + " is required", pointer);
+  if (!v->is_string()) return InvalidArgumentError(std::string(key) + " must be a string", pointer);
+  if (v->as_string().size() > max) {
+    return InvalidArgumentError(
+        std::string(key) + " is longer than " + std::to_string(max) + " bytes", pointer);
+  }
+  return std::string(v->as_string());
+}
+
+// Checks the conditions of a decision (ours or a peer's).
+Status CheckConditions(const std::vector<ConditionInput>& conditions) {
+  if (conditions.size() > kMaxConditions) {
+    return InvalidArgumentError("at most " + std::to_string(kMaxConditions) + " conditions",
+                                "/conditions");
+  }
+  for (size_t i = 0; i < conditions.size(); ++i) {
+    const std::string p = "/conditions/" + std::to_string(i);
+    if (!IsConditionCode(conditions[i].code)) {
+      return InvalidArgumentError(
+          "a condition code is 1 to 64 characters a-z, 0-9, '_' or '-' (e.g. use-limitation, "
+          "confidentiality, retention)",
+          p + "/code");
+    }
+    if (Blank(conditions[i].text)) {
+      return InvalidArgumentError("a condition needs its text", p + "/text");
+    }
+    if (conditions[i].text.size() > kMaxConditionTextBytes) {
+      return InvalidArgumentError(
+          "a condition's text is at most " + std::to_string(kMaxConditionTextBytes) + " bytes",
+          p + "/text");
+    }
+  }
+  return OkStatus();
+}
+
+StatusOr<std::vector<ConditionInput>> ParseConditions(const json::value* v) {
+  std::vector<ConditionInput> out;
+  if (v == nullptr) return out;
+  if (!v->is_array()) return InvalidArgumentError("conditions must be an array", "/conditions");
+  if (v->as_array().size() > kMaxConditions) {
+    return InvalidArgumentError("at most " + std::to_string(kMaxConditions) + " conditions",
+                                "/conditions");
+  }
+  for (size_t i = 0; i < v->as_array().size(); ++i) {
+    const std::string p = "/conditions/" + std::to_string(i);
+    const json::value& c = v->as_array()[i];
+    if (!c.is_object()) return InvalidArgumentError("a condition must be an object", p);
+    const json::object& o = c.as_object();
+    for (const auto& kv : o) {
+      if (kv.key() != "code" && kv.key() != "text" && kv.key() != "until") {
+        return InvalidArgumentError("unknown member \"" + std::string(kv.key()) + "\"",
+                                    p + "/" + std::string(kv.key()));
+      }
+    }
+    ConditionInput in;
+    const json::value* code = o.if_contains("code");
+    const json::value* text = o.if_contains("text");
+    if (code == nullptr || !code->is_string()) {
+      return InvalidArgumentError("a condition needs a string code", p + "/code");
+    }
+    if (text == nullptr || !text->is_string()) {
+      return InvalidArgumentError("a condition needs a string text", p + "/text");
+    }
+    in.code = std::string(code->as_string());
+    in.text = std::string(text->as_string());
+    if (const json::value* until = o.if_contains("until")) {
+      if (!until->is_string()) return InvalidArgumentError("until must be a date", p + "/until");
+      auto d = ParseDate(until->as_string());
+      if (!d.ok()) return InvalidArgumentError(d.status().message(), p + "/until");
+      in.until = *d;
+    }
+    out.push_back(std::move(in));
+  }
+  RETURN_IF_ERROR(CheckConditions(out));
+  return out;
+}
+
+struct Answer {
+  std::string request_id;
+  RequestState decision = RequestState::kExecuted;
+  std::string reasons;
+  std::vector<ConditionInput> conditions;
+  Timestamp decided;
+  std::string canonical;  // the answer as stored
+};
+
+// A peer's answer (comity.answer/v1; docs/formats/node-store.md "Messages").
+StatusOr<Answer> ParseAnswer(std::string_view text) {
+  ASSIGN_OR_RETURN(json::value v, ParseJson(text));
+  if (!v.is_object()) return InvalidArgumentError("an answer must be a JSON object");
+  const json::object& o = v.as_object();
+  RETURN_IF_ERROR(
+      OnlyMembers(o, {"schema", "request_id", "decision", "reasons", "conditions", "decided"}));
+  ASSIGN_OR_RETURN(std::string schema, RequiredString(o, "schema", 64));
+  if (schema != kAnswerSchema) {
+    return InvalidArgumentError("schema must be \"" + std::string(kAnswerSchema) + "\"", "/schema");
+  }
+  Answer a;
+  ASSIGN_OR_RETURN(a.request_id, RequiredString(o, "request_id", 64));
+  if (!IsRequestId(a.request_id)) return InvalidArgumentError("not a request id", "/request_id");
+  ASSIGN_OR_RETURN(std::string decision, RequiredString(o, "decision", 64));
+  auto d = ParseEnum<RequestState>(decision);
+  if (!d || !workflow::IsDecision(*d)) {
+    return InvalidArgumentError(
+        "decision must be executed, executed_with_conditions, postponed, information_requested "
+        "or refused",
+        "/decision");
+  }
+  a.decision = *d;
+  if (o.contains("reasons")) {
+    ASSIGN_OR_RETURN(a.reasons, RequiredString(o, "reasons", kMaxReasonBytes));
+  }
+  ASSIGN_OR_RETURN(a.conditions, ParseConditions(o.if_contains("conditions")));
+  ASSIGN_OR_RETURN(std::string decided, RequiredString(o, "decided", 64));
+  auto t = ParseTimestamp(decided);
+  if (!t.ok()) return InvalidArgumentError(t.status().message(), "/decided");
+  a.decided = *t;
+  if ((a.decision == RequestState::kRefused || a.decision == RequestState::kPostponed ||
+       a.decision == RequestState::kInformationRequested) &&
+      Blank(a.reasons)) {
+    return InvalidArgumentError(decision + " must come with its reasons (UNCC Art. 40)",
+                                "/reasons");
+  }
+  if (a.decision == RequestState::kExecutedWithConditions && a.conditions.empty()) {
+    return InvalidArgumentError("executed_with_conditions must list its conditions", "/conditions");
+  }
+  ASSIGN_OR_RETURN(a.canonical, CanonicalJson(v));
+  return a;
+}
+
+json::object AnswerJson(const std::string& request_id, RequestState decision,
+                        const std::string& reasons, const std::vector<ConditionInput>& conditions,
+                        Timestamp decided) {
+  json::object o;
+  o["schema"] = kAnswerSchema;
+  o["request_id"] = request_id;
+  o["decision"] = EnumName(decision);
+  if (!reasons.empty()) o["reasons"] = reasons;
+  if (!conditions.empty()) o["conditions"] = ConditionsJson(conditions);
+  o["decided"] = FormatTimestamp(decided);
+  return o;
+}
+
+struct InformationReply {
+  std::string request_id;
+  std::string information;
+};
+
+StatusOr<InformationReply> ParseInformationReply(std::string_view text) {
+  ASSIGN_OR_RETURN(json::value v, ParseJson(text));
+  if (!v.is_object()) return InvalidArgumentError("a reply must be a JSON object");
+  const json::object& o = v.as_object();
+  RETURN_IF_ERROR(OnlyMembers(o, {"schema", "request_id", "information", "sent"}));
+  ASSIGN_OR_RETURN(std::string schema, RequiredString(o, "schema", 64));
+  if (schema != kInformationReplySchema) {
+    return InvalidArgumentError("schema must be \"" + std::string(kInformationReplySchema) + "\"",
+                                "/schema");
+  }
+  InformationReply r;
+  ASSIGN_OR_RETURN(r.request_id, RequiredString(o, "request_id", 64));
+  if (!IsRequestId(r.request_id)) return InvalidArgumentError("not a request id", "/request_id");
+  ASSIGN_OR_RETURN(r.information, RequiredString(o, "information", kMaxInformationBytes));
+  if (Blank(r.information)) return InvalidArgumentError("information is empty", "/information");
+  ASSIGN_OR_RETURN(std::string sent, RequiredString(o, "sent", 64));
+  auto t = ParseTimestamp(sent);
+  if (!t.ok()) return InvalidArgumentError(t.status().message(), "/sent");
+  return r;
+}
+
+}  // namespace
+
+// --- cursor --------------------------------------------------------------------------------
+
+std::string EncodeCursor(int64_t created, std::string_view id) {
+  return std::to_string(created) + "_" + std::string(id);
+}
+
+StatusOr<std::pair<int64_t, std::string>> DecodeCursor(std::string_view cursor) {
+  const Status bad = InvalidArgumentError("cursor \"" + std::string(cursor.substr(0, 100)) +
+                                          "\" is not one this node issued");
+  const size_t sep = cursor.find('_');
+  if (sep == std::string_view::npos || sep == 0) return bad;
+  int64_t created = 0;
+  auto [end, ec] = std::from_chars(cursor.data(), cursor.data() + sep, created);
+  if (ec != std::errc() || end != cursor.data() + sep || created < 0) return bad;
+  std::string id(cursor.substr(sep + 1));
+  if (!IsRequestId(id)) return bad;
+  return std::make_pair(created, id);
+}
+
+// --- connections ---------------------------------------------------------------------------
+
+struct NodeService::Connection {
+  std::unique_ptr<store::Database> db;
+  std::unique_ptr<tlog::LogStorage> log_storage;
+  std::unique_ptr<store::NodeStore> store;
+  std::unique_ptr<store::Outbox> outbox;
+  std::unique_ptr<tlog::LogPublisher> publisher;
+};
+
+struct NodeService::PendingEvent {
+  store::EventRecord event;  // log_index is set by Commit
+  LeafInput leaf;
+  std::string request_sha256;
+};
+
+struct NodeService::Change {
+  std::optional<store::RequestRecord> insert;
+  std::optional<store::RequestRecord> update;
+  int64_t expected_version = 0;
+  std::vector<PendingEvent> events;
+  std::vector<store::OutboxMessage> outbox;
+  std::optional<store::InboxRecord> inbox;
+  std::optional<std::pair<std::string, std::string>> delivered;  // message id, receipt
+};
+
+template <typename F>
+auto NodeService::WithReader(F f) -> decltype(f(std::declval<Connection&>())) {
+  std::unique_ptr<Connection> c;
+  {
+    std::unique_lock<std::mutex> lock(pool_mu_);
+    pool_cv_.wait(lock, [this] { return !idle_readers_.empty(); });
+    c = std::move(idle_readers_.back());
+    idle_readers_.pop_back();
+  }
+  auto result = f(*c);
+  if (c->db->in_transaction()) c->db->Rollback().IgnoreError();
+  {
+    std::lock_guard<std::mutex> lock(pool_mu_);
+    idle_readers_.push_back(std::move(c));
+  }
+  pool_cv_.notify_one();
+  return result;
+}
+
+NodeService::NodeService(ServiceOptions options) : options_(std::move(options)) {}
+
+NodeService::~NodeService() = default;
+
+StatusOr<std::unique_ptr<NodeService>> NodeService::Open(ServiceOptions options) {
+  if (!options.rules) return InvalidArgumentError("the service needs a rule base");
+  if (!options.open_database || !options.open_log_storage) {
+    return InvalidArgumentError("the service needs a database and log storage opener");
+  }
+  if (options.readers < 1 || options.readers > 64) {
+    return InvalidArgumentError("readers must be between 1 and 64");
+  }
+  std::unique_ptr<NodeService> svc(new NodeService(std::move(options)));
+  const ServiceOptions& o = svc->options_;
+  auto open = [&o](bool writer) -> StatusOr<std::unique_ptr<Connection>> {
+    auto c = std::make_unique<Connection>();
+    ASSIGN_OR_RETURN(c->db, o.open_database());
+    ASSIGN_OR_RETURN(c->store, store::NodeStore::Open(c->db.get()));
+    ASSIGN_OR_RETURN(c->log_storage, o.open_log_storage(c->db.get()));
+    if (writer && o.wrap_writer_log_storage) {
+      c->log_storage = o.wrap_writer_log_storage(std::move(c->log_storage));
+    }
+    c->outbox = std::make_unique<store::Outbox>(c->db.get());
+    c->publisher = std::make_unique<tlog::LogPublisher>(c->log_storage.get());
+    return c;
+  };
+  ASSIGN_OR_RETURN(svc->writer_, open(true));
+  ASSIGN_OR_RETURN(svc->log_, tlog::Log::Open(svc->writer_->log_storage.get(), o.log_key));
+  svc->vkey_ = svc->log_->VerifierKey();
+  for (int i = 0; i < o.readers; ++i) {
+    ASSIGN_OR_RETURN(std::unique_ptr<Connection> c, open(false));
+    svc->idle_readers_.push_back(std::move(c));
+  }
+  return svc;
+}
+
+// --- the one write path --------------------------------------------------------------------
+
+Status NodeService::Commit(Change& c) {
+  Connection& w = *writer_;
+  store::Transaction tx(w.db.get());
+  RETURN_IF_ERROR(tx.Begin());
+  if (c.insert) RETURN_IF_ERROR(w.store->InsertRequest(*c.insert));
+  if (c.update) RETURN_IF_ERROR(w.store->UpdateRequest(*c.update, c.expected_version));
+
+  std::vector<std::string> leaves;
+  std::vector<BuiltLeaf> built;
+  for (const PendingEvent& pe : c.events) {
+    const store::EventRecord& e = pe.event;
+    json::object record;
+    record["v"] = kLeafVersion;
+    record["request_id"] = e.request_id;
+    record["request_sha256"] = pe.request_sha256;
+    record["seq"] = e.seq;
+    record["at"] = FormatTimestamp(FromMicros(e.at));
+    record["actor"] = e.actor;
+    record["action"] = e.action;
+    if (e.from_state) record["from"] = *e.from_state;
+    record["to"] = e.to_state;
+    if (e.reason) record["reason"] = *e.reason;
+    if (e.detail_json) {
+      boost::system::error_code ec;
+      record["detail"] = json::parse(*e.detail_json, ec);
+      if (ec) return InternalError("an event's detail is not JSON: " + ec.message());
+    }
+    ASSIGN_OR_RETURN(BuiltLeaf b, BuildLeaf(pe.leaf, record));
+    leaves.push_back(b.leaf);
+    built.push_back(std::move(b));
+  }
+  if (!leaves.empty()) {
+    ASSIGN_OR_RETURN(tlog::AppendResult appended, log_->AppendInTransaction(leaves));
+    for (size_t i = 0; i < c.events.size(); ++i) {
+      store::EventRecord& e = c.events[i].event;
+      e.log_index = static_cast<int64_t>(appended.first_index + i);
+      RETURN_IF_ERROR(w.store->InsertEvent(e));
+      RETURN_IF_ERROR(w.store->InsertLogRecord(
+          store::LogRecord{e.log_index, built[i].salt_hex, built[i].record, e.at}));
+    }
+  }
+  for (const store::OutboxMessage& m : c.outbox) RETURN_IF_ERROR(w.outbox->Enqueue(m));
+  if (c.inbox) RETURN_IF_ERROR(w.store->InsertInbox(*c.inbox));
+  if (c.delivered) {
+    RETURN_IF_ERROR(w.outbox->MarkDelivered(c.delivered->first, c.delivered->second,
+                                            ToMicros(options_.clock->Now())));
+  }
+  return tx.Commit();
+}
+
+StatusOr<store::RequestRecord> NodeService::LoadForUpdate(std::string_view id,
+                                                          std::optional<int64_t> expected_version) {
+  ASSIGN_OR_RETURN(std::optional<store::RequestRecord> r, writer_->store->GetRequest(id));
+  if (!r) return NotFoundError("no request with id " + std::string(id));
+  if (expected_version && *expected_version != r->version) {
+    return AbortedError("request " + r->id + " is at version " + std::to_string(r->version) +
+                        ", not " + std::to_string(*expected_version) +
+                        " as expected: someone changed it; reload it and retry");
+  }
+  return *r;
+}
+
+StatusOr<int64_t> NodeService::NextSeq(std::string_view request_id) {
+  ASSIGN_OR_RETURN(std::vector<store::EventRecord> events, writer_->store->ListEvents(request_id));
+  return events.empty() ? 1 : events.back().seq + 1;
+}
+
+StatusOr<std::shared_ptr<const StateProfile>> NodeService::Profile(std::string_view code) {
+  ASSIGN_OR_RETURN(std::optional<store::ProfileRecord> r, writer_->store->GetProfile(code));
+  if (!r) {
+    return NotFoundError("no profile for state " + std::string(code) +
+                         "; an admin can add one (PUT /api/v1/profiles/" + std::string(code) + ")");
+  }
+  auto it = profile_cache_.find(r->code);
+  if (it != profile_cache_.end() && it->second.sha256 == r->sha256) return it->second.profile;
+  StatusOr<StateProfile> p = ParseProfile(r->profile_json);
+  if (!p.ok())
+    return DataLossError("the stored profile " + r->code + " is invalid: " + p.status().message());
+  auto shared = std::make_shared<const StateProfile>(std::move(*p));
+  profile_cache_[r->code] = CachedProfile{r->sha256, shared};
+  return shared;
+}
+
+StatusOr<Decision> NodeService::Screen(const Request& request) {
+  auto requesting = Profile(request.requesting_state.str());
+  auto requested = Profile(request.requested_state.str());
+  for (auto* p : {&requesting, &requested}) {
+    if (!p->ok()) {
+      const bool ours =
+          (p == &requesting ? request.requesting_state : request.requested_state) == options_.state;
+      const char* pointer = p == &requesting ? "/requesting_state" : "/requested_state";
+      if (p->status().code() == StatusCode::kNotFound && !ours) {
+        return InvalidArgumentError(std::string(pointer) + ": " + p->status().message(), pointer);
+      }
+      if (p->status().code() == StatusCode::kNotFound) {
+        return FailedPreconditionError("this node's own profile is missing: " +
+                                       p->status().message());
+      }
+      return p->status();
+    }
+  }
+  return options_.rules->Screen(request, **requesting, **requested);
+}
+
+StatusOr<std::string> NodeService::NextRequestId() {
+  const Timestamp now = options_.clock->Now();
+  const CivilDate d = CivilFromDays(static_cast<int32_t>(now.seconds / 86400));
+  return options_.state.str() + "-" + std::to_string(d.year) + "-" +
+         crypto::HexEncode(crypto::RandomString(8));
+}
+
+StatusOr<std::optional<IncomingResult>> NodeService::CheckDuplicate(std::string_view message_id,
+                                                                    std::string_view body) {
+  ASSIGN_OR_RETURN(std::optional<store::InboxRecord> seen, writer_->store->GetInbox(message_id));
+  if (!seen) return std::optional<IncomingResult>();
+  if (seen->body_sha256 != Sha256Hex(body)) {
+    return AlreadyExistsError("message " + std::string(message_id) +
+                              " was already received with different content (a replay)");
+  }
+  IncomingResult r;
+  r.duplicate = true;
+  if (seen->request_id) {
+    r.request_id = *seen->request_id;
+    ASSIGN_OR_RETURN(std::optional<store::RequestRecord> rec,
+                     writer_->store->GetRequest(r.request_id));
+    if (rec) r.state = rec->state;
+  }
+  return std::optional<IncomingResult>(r);
+}
+
+// --- people --------------------------------------------------------------------------------
+
+StatusOr<DraftResult> NodeService::CreateDraft(const Principal& who,
+                                               std::string_view request_json) {
+  if (who.system || !Allows(who.role, Permission::kDraft)) {
+    return PermissionDeniedError("drafting requests is for officers and supervisors");
+  }
+  ASSIGN_OR_RETURN(json::value v, ParseJson(request_json));
+  if (v.is_object()) {
+    if (v.as_object().contains("id")) {
+      return InvalidArgumentError("the node assigns request ids; leave out \"id\"", "/id");
+    }
+    if (v.as_object().contains("created")) {
+      return InvalidArgumentError("the node sets \"created\" when the request is submitted",
+                                  "/created");
+    }
+  }
+  ASSIGN_OR_RETURN(Request request, RequestFromJson(v));
+  if (request.requesting_state != options_.state) {
+    return InvalidArgumentError("this node drafts requests of " + options_.state.str() + ", not " +
+                                    request.requesting_state.str(),
+                                "/requesting_state");
+  }
+  if (request.requested_state == options_.state) {
+    return InvalidArgumentError("a state does not send requests to itself", "/requested_state");
+  }
+
+  std::lock_guard<std::mutex> lock(mu_);
+  const Timestamp now = options_.clock->Now();
+  ASSIGN_OR_RETURN(std::string id, NextRequestId());
+  request.id = id;
+  request.created = Timestamp{now.seconds, 0};  // indicative until submission
+  ASSIGN_OR_RETURN(Decision screening, Screen(request));
+  screening.request_id = id;
+
+  store::RequestRecord r;
+  r.id = id;
+  r.direction = std::string(kOutgoing);
+  r.state = std::string(EnumName(RequestState::kDraft));
+  r.requesting_state = request.requesting_state.str();
+  r.requested_state = request.requested_state.str();
+  r.urgency = std::string(EnumName(request.urgency));
+  r.request_json = Serialize(RequestToJson(request));
+  r.screening_json = Serialize(DecisionToJson(screening));
+  r.screening_outcome = std::string(EnumName(screening.outcome));
+  if (screening.respond_by) r.respond_by = ToMicros(*screening.respond_by);
+  r.awaiting_answer = false;
+  r.created_by = who.name;
+  r.created = ToMicros(now);
+  r.updated = r.created;
+  r.version = 1;
+
+  Change c;
+  c.insert = r;
+  PendingEvent pe;
+  pe.event = {id,
+              1,
+              r.created,
+              who.name,
+              "create",
+              std::nullopt,
+              r.state,
+              std::nullopt,
+              Serialize(json::object{{"screening", *r.screening_outcome}}),
+              0};
+  pe.leaf = LeafFromRequest(kLeafRequestDrafted, now, request);
+  pe.leaf.outcome = r.screening_outcome;
+  pe.leaf.rules = FiredRules(screening);
+  pe.request_sha256 = Sha256Hex(r.request_json);
+  c.events.push_back(std::move(pe));
+  RETURN_IF_ERROR(Commit(c));
+  return DraftResult{std::move(r), std::move(screening)};
+}
+
+StatusOr<store::RequestRecord> NodeService::Act(const Principal& who, std::string_view id,
+                                                const ActionInput& in) {
+  const Action a = in.action;
+  if (!IsPersonAction(a)) {
+    return PermissionDeniedError(std::string(EnumName(a)) +
+                                 " is recorded by the node itself, not by a person");
+  }
+  if (in.reasons.size() > kMaxReasonBytes) {
+    return InvalidArgumentError(
+        "reasons are longer than " + std::to_string(kMaxReasonBytes) + " bytes", "/reasons");
+  }
+  if (in.information.size() > kMaxInformationBytes) {
+    return InvalidArgumentError(
+        "information is longer than " + std::to_string(kMaxInformationBytes) + " bytes",
+        "/information");
+  }
+  if (!in.conditions.empty() && a != Action::kExecuteWithConditions) {
+    return InvalidArgumentError("conditions go with execute_with_conditions only", "/conditions");
+  }
+  RETURN_IF_ERROR(CheckConditions(in.conditions));
+  if (a == Action::kReplyInformation && Blank(in.information)) {
+    return InvalidArgumentError("say what information you send", "/information");
+  }
+  if (a != Action::kReplyInformation && !in.information.empty()) {
+    return InvalidArgumentError("information goes with reply only", "/information");
+  }
+
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(store::RequestRecord r, LoadForUpdate(id, in.expected_version));
+  ASSIGN_OR_RETURN(RequestState from, StoredState(r));
+
+  workflow::ActionContext ctx;
+  ctx.reasons = in.reasons;
+  ctx.condition_count = static_cast<int>(in.conditions.size());
+  if (r.screening_outcome) {
+    ctx.screening_outcome = ParseEnum<Outcome>(*r.screening_outcome).value_or(Outcome::kProceed);
+  }
+  const std::optional<Actor> required = workflow::RequiredActor(from, a);
+  if (required) {
+    const bool may = (*required == Actor::kOfficer && Allows(who.role, Permission::kDraft)) ||
+                     (*required == Actor::kReviewer && Allows(who.role, Permission::kDecide));
+    if (who.system || !may) {
+      return PermissionDeniedError(std::string(EnumName(a)) + " on this " + r.direction +
+                                   " request is taken by " +
+                                   (*required == Actor::kOfficer ? "an officer or a supervisor"
+                                                                 : "a reviewer or a supervisor") +
+                                   "; " + who.name + " is " + std::string(EnumName(who.role)));
+    }
+    ctx.actor = *required;
+  }
+  // Without a transition for (from, a), ApplyAction answers kFailedPrecondition listing what is
+  // allowed.
+  ASSIGN_OR_RETURN(RequestState to, workflow::ApplyAction(from, a, ctx));
+
+  const Timestamp now = options_.clock->Now();
+  const int64_t now_us = ToMicros(now);
+  ASSIGN_OR_RETURN(Request request, ParseRequest(r.request_json));
+  ASSIGN_OR_RETURN(int64_t seq, NextSeq(r.id));
+
+  store::RequestRecord updated = r;
+  updated.state = std::string(EnumName(to));
+  updated.updated = now_us;
+  updated.version = r.version + 1;
+  updated.awaiting_answer = Awaiting(r.direction, to);
+
+  Change c;
+  PendingEvent pe;
+  pe.event.request_id = r.id;
+  pe.event.seq = seq;
+  pe.event.at = now_us;
+  pe.event.actor = who.name;
+  pe.event.action = std::string(EnumName(a));
+  pe.event.from_state = r.state;
+  pe.event.to_state = updated.state;
+  if (!Blank(in.reasons)) pe.event.reason = in.reasons;
+  json::object detail;
+
+  auto enqueue = [&](std::string recipient, std::string kind, std::string body) -> Status {
+    ASSIGN_OR_RETURN(std::optional<store::PeerRecord> peer, writer_->store->GetPeer(recipient));
+    if (!peer) {
+      return FailedPreconditionError("no peer for " + recipient +
+                                     ": an admin must add it (POST /api/v1/peers) before "
+                                     "messages can be sent there");
+    }
+    store::OutboxMessage m;
+    m.message_id = federation::NewMessageId();
+    m.recipient = std::move(recipient);
+    m.kind = std::move(kind);
+    m.body = std::move(body);
+    m.request_id = r.id;
+    m.created = now_us;
+    m.next_attempt = now_us;
+    detail["message_id"] = m.message_id;
+    c.outbox.push_back(std::move(m));
+    return OkStatus();
+  };
+
+  switch (a) {
+    case Action::kSubmit: {
+      // The request as sent: created now, screened again with the profiles of today.
+      request.created = Timestamp{now.seconds, 0};
+      ASSIGN_OR_RETURN(Decision screening, Screen(request));
+      screening.request_id = r.id;
+      updated.request_json = Serialize(RequestToJson(request));
+      updated.screening_json = Serialize(DecisionToJson(screening));
+      updated.screening_outcome = std::string(EnumName(screening.outcome));
+      updated.respond_by.reset();
+      if (screening.respond_by) updated.respond_by = ToMicros(*screening.respond_by);
+      RETURN_IF_ERROR(enqueue(r.requested_state, "request", updated.request_json));
+      detail["screening"] = *updated.screening_outcome;
+      pe.leaf = LeafFromRequest(kLeafRequestSent, now, request);
+      pe.leaf.outcome = updated.screening_outcome;
+      pe.leaf.rules = FiredRules(screening);
+      break;
+    }
+    case Action::kWithdraw:
+      pe.leaf = LeafFromRequest(kLeafRequestWithdrawn, now, request);
+      break;
+    case Action::kReplyInformation: {
+      json::object body;
+      body["schema"] = kInformationReplySchema;
+      body["request_id"] = r.id;
+      body["information"] = in.information;
+      body["sent"] = FormatTimestamp(Timestamp{now.seconds, 0});
+      RETURN_IF_ERROR(enqueue(r.requested_state, "information_reply", Serialize(body)));
+      detail["information"] = in.information;
+      pe.leaf = LeafFromRequest(kLeafInformationReplySent, now, request);
+      break;
+    }
+    case Action::kClose:
+      pe.leaf = LeafFromRequest(kLeafRequestClosed, now, request);
+      break;
+    default: {  // the decide actions
+      json::object answer =
+          AnswerJson(r.id, to, in.reasons, in.conditions, Timestamp{now.seconds, 0});
+      ASSIGN_OR_RETURN(std::string answer_text, CanonicalJson(answer));
+      updated.decision_json = answer_text;
+      updated.conditions_json.reset();
+      if (!in.conditions.empty())
+        updated.conditions_json = Serialize(ConditionsJson(in.conditions));
+      RETURN_IF_ERROR(enqueue(r.requesting_state,
+                              a == Action::kRequestInformation ? "information_request" : "decision",
+                              answer_text));
+      detail["decision"] = answer;
+      pe.leaf = LeafFromRequest(kLeafRequestDecided, now, request);
+      pe.leaf.outcome = updated.state;
+      pe.leaf.screening = r.screening_outcome;
+      break;
+    }
+  }
+  if (!detail.empty()) pe.event.detail_json = Serialize(detail);
+  pe.request_sha256 = Sha256Hex(updated.request_json);
+  c.events.push_back(std::move(pe));
+  c.update = updated;
+  c.expected_version = r.version;
+  RETURN_IF_ERROR(Commit(c));
+  return updated;
+}
+
+StatusOr<store::RequestRecord> NodeService::Assign(const Principal& who, std::string_view id,
+                                                   std::string_view assignee,
+                                                   std::optional<int64_t> expected_version) {
+  if (who.system || !Allows(who.role, Permission::kAssign)) {
+    return PermissionDeniedError("reassigning requests is for supervisors");
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(store::RequestRecord r, LoadForUpdate(id, expected_version));
+  ASSIGN_OR_RETURN(RequestState state, StoredState(r));
+  if (workflow::IsTerminal(state)) {
+    return FailedPreconditionError("request " + r.id + " is " + r.state +
+                                   "; there is nothing left to assign");
+  }
+  ASSIGN_OR_RETURN(std::optional<store::UserRecord> user, writer_->store->GetUser(assignee));
+  if (!user || user->revoked) {
+    return InvalidArgumentError("no active user named \"" + std::string(assignee) + "\"",
+                                "/assignee");
+  }
+  auto role = ParseEnum<Role>(user->role);
+  if (!role || !(Allows(*role, Permission::kDraft) || Allows(*role, Permission::kDecide))) {
+    return InvalidArgumentError("\"" + std::string(assignee) + "\" is " + user->role +
+                                    "; requests go to officers, reviewers or supervisors",
+                                "/assignee");
+  }
+  const Timestamp now = options_.clock->Now();
+  ASSIGN_OR_RETURN(Request request, ParseRequest(r.request_json));
+  ASSIGN_OR_RETURN(int64_t seq, NextSeq(r.id));
+  store::RequestRecord updated = r;
+  updated.assignee = std::string(assignee);
+  updated.updated = ToMicros(now);
+  updated.version = r.version + 1;
+
+  json::object detail;
+  detail["assignee"] = std::string(assignee);
+  if (r.assignee) detail["previous"] = *r.assignee;
+  Change c;
+  PendingEvent pe;
+  pe.event = {r.id,    seq,     updated.updated, who.name,          "assign",
+              r.state, r.state, std::nullopt,    Serialize(detail), 0};
+  pe.leaf = LeafFromRequest(kLeafRequestAssigned, now, request);
+  pe.request_sha256 = Sha256Hex(r.request_json);
+  c.events.push_back(std::move(pe));
+  c.update = updated;
+  c.expected_version = r.version;
+  RETURN_IF_ERROR(Commit(c));
+  return updated;
+}
+
+StatusOr<RequestView> NodeService::GetRequest(std::string_view id) {
+  const int64_t now = ToMicros(options_.clock->Now());
+  return WithReader([&](Connection& c) -> StatusOr<RequestView> {
+    RETURN_IF_ERROR(c.db->BeginRead());
+    ASSIGN_OR_RETURN(std::optional<store::RequestRecord> r, c.store->GetRequest(id));
+    if (!r) return NotFoundError("no request with id " + std::string(id));
+    RequestView v;
+    ASSIGN_OR_RETURN(v.events, c.store->ListEvents(id));
+    v.record = std::move(*r);
+    ASSIGN_OR_RETURN(RequestState s, StoredState(v.record));
+    v.allowed = workflow::AllowedActions(s);
+    v.overdue = v.record.awaiting_answer && v.record.respond_by && *v.record.respond_by < now;
+    return v;
+  });
+}
+
+StatusOr<RequestPage> NodeService::ListRequests(const RequestQuery& q) {
+  store::RequestFilter f;
+  if (!q.direction.empty() && q.direction != kOutgoing && q.direction != kIncoming) {
+    return InvalidArgumentError("direction must be outgoing or incoming, not \"" + q.direction +
+                                "\"");
+  }
+  f.direction = q.direction;
+  if (!q.state.empty() && !ParseEnum<RequestState>(q.state)) {
+    return InvalidArgumentError("\"" + q.state + "\" is not a request state");
+  }
+  f.state = q.state;
+  for (const std::string* s : {&q.requesting_state, &q.requested_state}) {
+    if (!s->empty() && !IsStateCode(*s)) {
+      return InvalidArgumentError("\"" + *s + "\" is not a state code such as XA");
+    }
+  }
+  f.requesting_state = q.requesting_state;
+  f.requested_state = q.requested_state;
+  f.overdue = q.overdue;
+  f.now = ToMicros(options_.clock->Now());
+  if (!q.cursor.empty()) {
+    ASSIGN_OR_RETURN(f.after, DecodeCursor(q.cursor));
+  }
+  if (q.limit < 1 || q.limit > store::kMaxPageSize) {
+    return InvalidArgumentError("limit must be between 1 and " +
+                                std::to_string(store::kMaxPageSize));
+  }
+  // One more row than asked tells whether there is a next page.
+  f.limit = q.limit + 1 > store::kMaxPageSize ? store::kMaxPageSize : q.limit + 1;
+  return WithReader([&](Connection& c) -> StatusOr<RequestPage> {
+    ASSIGN_OR_RETURN(std::vector<store::RequestRecord> rows, c.store->ListRequests(f));
+    RequestPage page;
+    const bool more = static_cast<int>(rows.size()) > q.limit;
+    if (more) rows.resize(static_cast<size_t>(q.limit));
+    if (more && !rows.empty()) page.next_cursor = EncodeCursor(rows.back().created, rows.back().id);
+    page.items = std::move(rows);
+    return page;
+  });
+}
+
+// --- directory -----------------------------------------------------------------------------
+
+StatusOr<NewUser> NodeService::AddUser(const Principal& who, std::string_view name, Role role) {
+  if (who.system || !Allows(who.role, Permission::kManageUsers)) {
+    return PermissionDeniedError("managing users is for admins");
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  return node::AddUser(*writer_->store, name, role, who.name, ToMicros(options_.clock->Now()));
+}
+
+Status NodeService::RevokeUser(const Principal& who, std::string_view name) {
+  if (who.system || !Allows(who.role, Permission::kManageUsers)) {
+    return PermissionDeniedError("managing users is for admins");
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  return node::RevokeUser(*writer_->store, name, who.name, ToMicros(options_.clock->Now()));
+}
+
+StatusOr<std::vector<store::UserRecord>> NodeService::ListUsers() {
+  return WithReader([](Connection& c) { return c.store->ListUsers(); });
+}
+
+StatusOr<Principal> NodeService::Authenticate(std::string_view token) {
+  return WithReader([&](Connection& c) -> StatusOr<Principal> {
+    ASSIGN_OR_RETURN(store::UserRecord u, node::Authenticate(*c.store, token));
+    auto role = ParseEnum<Role>(u.role);
+    if (!role) return DataLossError("user " + u.name + " has an unknown role \"" + u.role + "\"");
+    return Principal{u.name, *role, false};
+  });
+}
+
+StatusOr<store::PeerRecord> NodeService::AddPeer(const Principal& who, const PeerInput& peer,
+                                                 bool replace) {
+  if (who.system || !Allows(who.role, Permission::kManagePeers)) {
+    return PermissionDeniedError("managing peers is for admins");
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  return node::AddPeer(*writer_->store, peer, options_.state.str(), replace,
+                       ToMicros(options_.clock->Now()));
+}
+
+StatusOr<std::vector<store::PeerRecord>> NodeService::ListPeers() {
+  return WithReader([](Connection& c) { return c.store->ListPeers(); });
+}
+
+StatusOr<store::ProfileRecord> NodeService::PutProfile(const Principal& who, std::string_view code,
+                                                       std::string_view json_text) {
+  if (who.system || !Allows(who.role, Permission::kManageProfiles)) {
+    return PermissionDeniedError("managing profiles is for admins");
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  return node::PutProfile(*writer_->store, code, json_text, who.name,
+                          ToMicros(options_.clock->Now()));
+}
+
+StatusOr<std::optional<store::ProfileRecord>> NodeService::GetProfile(std::string_view code) {
+  return WithReader([&](Connection& c) { return c.store->GetProfile(code); });
+}
+
+StatusOr<std::vector<store::ProfileRecord>> NodeService::ListProfiles() {
+  return WithReader([](Connection& c) { return c.store->ListProfiles(); });
+}
+
+// --- federation seams ----------------------------------------------------------------------
+
+namespace {
+Status CheckSender(std::string_view from_state, std::string_view message_id) {
+  if (!IsStateCode(from_state)) {
+    return InvalidArgumentError("sender \"" + std::string(from_state) + "\" is not a state code");
+  }
+  if (!IsMessageId(message_id)) {
+    return InvalidArgumentError("message id \"" + std::string(message_id.substr(0, 64)) +
+                                "\" is not 32 lowercase hex digits");
+  }
+  return OkStatus();
+}
+}  // namespace
+
+StatusOr<IncomingResult> NodeService::AcceptIncomingRequest(std::string_view from_state,
+                                                            std::string_view message_id,
+                                                            std::string_view request_json) {
+  RETURN_IF_ERROR(CheckSender(from_state, message_id));
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(std::optional<IncomingResult> dup, CheckDuplicate(message_id, request_json));
+  if (dup) return *dup;
+  ASSIGN_OR_RETURN(Request request, ParseRequest(request_json));
+  if (!request.id) return InvalidArgumentError("a received request must carry its id", "/id");
+  if (request.requesting_state.str() != from_state) {
+    return InvalidArgumentError("the request is from " + request.requesting_state.str() +
+                                    " but was sent by " + std::string(from_state),
+                                "/requesting_state");
+  }
+  if (request.requested_state != options_.state) {
+    return InvalidArgumentError("the request is addressed to " + request.requested_state.str() +
+                                    ", not to this node's " + options_.state.str(),
+                                "/requested_state");
+  }
+  const std::string& id = *request.id;
+  if (id.rfind(std::string(from_state) + "-", 0) != 0) {
+    return InvalidArgumentError("a request id from " + std::string(from_state) + " starts with \"" +
+                                    std::string(from_state) + "-\"",
+                                "/id");
+  }
+  ASSIGN_OR_RETURN(std::optional<store::RequestRecord> existing, writer_->store->GetRequest(id));
+  if (existing) return AlreadyExistsError("a request with id " + id + " already exists");
+  ASSIGN_OR_RETURN(Decision screening, Screen(request));
+  screening.request_id = id;
+  workflow::ActionContext ctx;
+  ctx.actor = Actor::kSystem;
+  ctx.screening_outcome = screening.outcome;
+  ASSIGN_OR_RETURN(RequestState screened,
+                   workflow::ApplyAction(RequestState::kReceived, Action::kScreened, ctx));
+
+  const Timestamp now = options_.clock->Now();
+  const int64_t now_us = ToMicros(now);
+  store::RequestRecord r;
+  r.id = id;
+  r.direction = std::string(kIncoming);
+  r.state = std::string(EnumName(screened));
+  r.requesting_state = request.requesting_state.str();
+  r.requested_state = request.requested_state.str();
+  r.urgency = std::string(EnumName(request.urgency));
+  r.request_json = Serialize(RequestToJson(request));
+  r.screening_json = Serialize(DecisionToJson(screening));
+  r.screening_outcome = std::string(EnumName(screening.outcome));
+  if (screening.respond_by) r.respond_by = ToMicros(*screening.respond_by);
+  r.awaiting_answer = Awaiting(kIncoming, screened);
+  r.created_by = "system";
+  r.created = now_us;
+  r.updated = now_us;
+  r.version = 1;
+
+  Change c;
+  c.insert = r;
+  const std::string sha = Sha256Hex(r.request_json);
+  const std::string received(EnumName(RequestState::kReceived));
+  PendingEvent receive;
+  receive.event = {id,
+                   1,
+                   now_us,
+                   "system",
+                   "receive",
+                   std::nullopt,
+                   received,
+                   std::nullopt,
+                   Serialize(json::object{{"message_id", message_id}, {"from", from_state}}),
+                   0};
+  receive.leaf = LeafFromRequest(kLeafRequestReceived, now, request);
+  receive.request_sha256 = sha;
+  c.events.push_back(std::move(receive));
+
+  json::array fired;
+  for (const std::string& rule : FiredRules(screening)) fired.emplace_back(rule);
+  PendingEvent screen;
+  screen.event = {id,
+                  2,
+                  now_us,
+                  "system",
+                  "screened",
+                  received,
+                  r.state,
+                  std::nullopt,
+                  Serialize(json::object{{"outcome", *r.screening_outcome}, {"rules", fired}}),
+                  0};
+  screen.leaf = LeafFromRequest(kLeafRequestScreened, now, request);
+  screen.leaf.outcome = r.screening_outcome;
+  screen.leaf.rules = FiredRules(screening);
+  screen.request_sha256 = sha;
+  c.events.push_back(std::move(screen));
+  c.inbox = store::InboxRecord{std::string(message_id),
+                               std::string(from_state),
+                               "request",
+                               Sha256Hex(request_json),
+                               id,
+                               now_us};
+  RETURN_IF_ERROR(Commit(c));
+  return IncomingResult{id, r.state, false};
+}
+
+StatusOr<IncomingResult> NodeService::ApplyReceivedDecision(std::string_view from_state,
+                                                            std::string_view message_id,
+                                                            std::string_view answer_json) {
+  RETURN_IF_ERROR(CheckSender(from_state, message_id));
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(std::optional<IncomingResult> dup, CheckDuplicate(message_id, answer_json));
+  if (dup) return *dup;
+  ASSIGN_OR_RETURN(Answer answer, ParseAnswer(answer_json));
+  ASSIGN_OR_RETURN(store::RequestRecord r, LoadForUpdate(answer.request_id, std::nullopt));
+  if (r.direction != kOutgoing || r.requested_state != from_state) {
+    return PermissionDeniedError(std::string(from_state) + " cannot answer request " + r.id +
+                                 ": it was not sent there");
+  }
+  ASSIGN_OR_RETURN(RequestState from, StoredState(r));
+  const Action a = answer.decision == RequestState::kInformationRequested
+                       ? Action::kInformationRequestedByPeer
+                       : Action::kMarkAnswered;
+  workflow::ActionContext ctx;
+  ctx.actor = Actor::kSystem;
+  ASSIGN_OR_RETURN(RequestState to, workflow::ApplyAction(from, a, ctx));
+
+  const Timestamp now = options_.clock->Now();
+  const int64_t now_us = ToMicros(now);
+  ASSIGN_OR_RETURN(Request request, ParseRequest(r.request_json));
+  ASSIGN_OR_RETURN(int64_t seq, NextSeq(r.id));
+  store::RequestRecord updated = r;
+  updated.state = std::string(EnumName(to));
+  updated.decision_json = answer.canonical;
+  updated.conditions_json.reset();
+  if (!answer.conditions.empty()) {
+    updated.conditions_json = Serialize(ConditionsJson(answer.conditions));
+  }
+  updated.awaiting_answer = Awaiting(kOutgoing, to);
+  updated.updated = now_us;
+  updated.version = r.version + 1;
+
+  json::object detail;
+  detail["message_id"] = message_id;
+  detail["decision"] = json::parse(answer.canonical);
+  Change c;
+  PendingEvent pe;
+  pe.event = {r.id,    seq,           now_us,       "system",          std::string(EnumName(a)),
+              r.state, updated.state, std::nullopt, Serialize(detail), 0};
+  if (!Blank(answer.reasons)) pe.event.reason = answer.reasons;
+  pe.leaf = LeafFromRequest(kLeafDecisionReceived, now, request);
+  pe.leaf.outcome = std::string(EnumName(answer.decision));
+  pe.request_sha256 = Sha256Hex(r.request_json);
+  c.events.push_back(std::move(pe));
+  c.update = updated;
+  c.expected_version = r.version;
+  c.inbox = store::InboxRecord{
+      std::string(message_id),
+      std::string(from_state),
+      answer.decision == RequestState::kInformationRequested ? "information_request" : "decision",
+      Sha256Hex(answer_json),
+      r.id,
+      now_us};
+  RETURN_IF_ERROR(Commit(c));
+  return IncomingResult{r.id, updated.state, false};
+}
+
+StatusOr<IncomingResult> NodeService::AcceptInformationReply(std::string_view from_state,
+                                                             std::string_view message_id,
+                                                             std::string_view reply_json) {
+  RETURN_IF_ERROR(CheckSender(from_state, message_id));
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(std::optional<IncomingResult> dup, CheckDuplicate(message_id, reply_json));
+  if (dup) return *dup;
+  ASSIGN_OR_RETURN(InformationReply reply, ParseInformationReply(reply_json));
+  ASSIGN_OR_RETURN(store::RequestRecord r, LoadForUpdate(reply.request_id, std::nullopt));
+  if (r.direction != kIncoming || r.requesting_state != from_state) {
+    return PermissionDeniedError(std::string(from_state) + " cannot reply on request " + r.id +
+                                 ": it did not send it");
+  }
+  ASSIGN_OR_RETURN(RequestState from, StoredState(r));
+  workflow::ActionContext ctx;
+  ctx.actor = Actor::kSystem;
+  ASSIGN_OR_RETURN(RequestState to, workflow::ApplyAction(from, Action::kInformationReceived, ctx));
+  const Timestamp now = options_.clock->Now();
+  const int64_t now_us = ToMicros(now);
+  ASSIGN_OR_RETURN(Request request, ParseRequest(r.request_json));
+  ASSIGN_OR_RETURN(int64_t seq, NextSeq(r.id));
+  store::RequestRecord updated = r;
+  updated.state = std::string(EnumName(to));
+  updated.awaiting_answer = Awaiting(kIncoming, to);
+  updated.updated = now_us;
+  updated.version = r.version + 1;
+  Change c;
+  PendingEvent pe;
+  pe.event = {
+      r.id,
+      seq,
+      now_us,
+      "system",
+      std::string(EnumName(Action::kInformationReceived)),
+      r.state,
+      updated.state,
+      std::nullopt,
+      Serialize(json::object{{"message_id", message_id}, {"information", reply.information}}),
+      0};
+  pe.leaf = LeafFromRequest(kLeafInformationReplyReceived, now, request);
+  pe.request_sha256 = Sha256Hex(r.request_json);
+  c.events.push_back(std::move(pe));
+  c.update = updated;
+  c.expected_version = r.version;
+  c.inbox = store::InboxRecord{std::string(message_id),
+                               std::string(from_state),
+                               "information_reply",
+                               Sha256Hex(reply_json),
+                               r.id,
+                               now_us};
+  RETURN_IF_ERROR(Commit(c));
+  return IncomingResult{r.id, updated.state, false};
+}
+
+Status NodeService::RecordDelivery(std::string_view message_id, std::string_view receipt) {
+  if (receipt.empty()) return InvalidArgumentError("a delivery needs the peer's receipt");
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(std::optional<store::OutboxMessage> m, writer_->outbox->Get(message_id));
+  if (!m) return NotFoundError("no outbox message " + std::string(message_id));
+  if (m->delivered) {
+    if (m->receipt && *m->receipt == receipt) return OkStatus();  // recorded before
+    return FailedPreconditionError("outbox message " + std::string(message_id) +
+                                   " was already delivered with another receipt");
+  }
+  Change c;
+  c.delivered = std::make_pair(std::string(message_id), std::string(receipt));
+  if (m->request_id) {
+    ASSIGN_OR_RETURN(std::optional<store::RequestRecord> r,
+                     writer_->store->GetRequest(*m->request_id));
+    if (r) {
+      ASSIGN_OR_RETURN(RequestState from, StoredState(*r));
+      RequestState to = from;
+      std::string action = "receipt";
+      if (m->kind == "request" && from == RequestState::kSubmitted) {
+        workflow::ActionContext ctx;
+        ctx.actor = Actor::kSystem;
+        ASSIGN_OR_RETURN(to, workflow::ApplyAction(from, Action::kMarkDelivered, ctx));
+        action = std::string(EnumName(Action::kMarkDelivered));
+      }
+      const Timestamp now = options_.clock->Now();
+      const int64_t now_us = ToMicros(now);
+      ASSIGN_OR_RETURN(Request request, ParseRequest(r->request_json));
+      ASSIGN_OR_RETURN(int64_t seq, NextSeq(r->id));
+      store::RequestRecord updated = *r;
+      updated.state = std::string(EnumName(to));
+      updated.awaiting_answer = Awaiting(r->direction, to);
+      updated.updated = now_us;
+      updated.version = r->version + 1;
+      PendingEvent pe;
+      pe.event = {r->id,
+                  seq,
+                  now_us,
+                  "system",
+                  action,
+                  r->state,
+                  updated.state,
+                  std::nullopt,
+                  Serialize(json::object{{"message_id", message_id}, {"kind", m->kind}}),
+                  0};
+      pe.leaf = LeafFromRequest(kLeafReceiptReceived, now, request);
+      pe.request_sha256 = Sha256Hex(r->request_json);
+      c.events.push_back(std::move(pe));
+      c.update = updated;
+      c.expected_version = r->version;
+    }
+  }
+  return Commit(c);
+}
+
+Status NodeService::RecordDeliveryFailure(std::string_view message_id, Timestamp next_attempt,
+                                          std::string_view error) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return writer_->outbox->Reschedule(message_id, ToMicros(next_attempt), error.substr(0, 2000));
+}
+
+StatusOr<std::vector<store::OutboxMessage>> NodeService::DueMessages(Timestamp now, int limit) {
+  return WithReader([&](Connection& c) { return c.outbox->Due(ToMicros(now), limit); });
+}
+
+StatusOr<int64_t> NodeService::OutboxDepth() {
+  return WithReader([](Connection& c) { return c.outbox->Depth(); });
+}
+
+// --- the log -------------------------------------------------------------------------------
+
+StatusOr<uint64_t> NodeService::DiscloseDue() {
+  std::lock_guard<std::mutex> lock(mu_);
+  ASSIGN_OR_RETURN(tlog::LogState state, log_->State());
+  uint64_t target = state.size;
+  if (options_.disclosure == Disclosure::kEmbargo) {
+    const int64_t cutoff =
+        ToMicros(options_.clock->Now()) - int64_t{options_.embargo_days} * 86'400'000'000;
+    ASSIGN_OR_RETURN(std::optional<int64_t> first, writer_->store->FirstLogRecordAfter(cutoff));
+    if (first) target = std::min<uint64_t>(target, static_cast<uint64_t>(*first));
+  }
+  if (target <= state.disclosed) return state.disclosed;
+  RETURN_IF_ERROR(log_->Disclose(target));
+  return target;
+}
+
+StatusOr<std::string> NodeService::LogResource(std::string_view path) {
+  return WithReader([&](Connection& c) { return c.publisher->Resource(path); });
+}
+
+StatusOr<tlog::LogState> NodeService::LogState() {
+  return WithReader([](Connection& c) -> StatusOr<tlog::LogState> {
+    ASSIGN_OR_RETURN(std::optional<tlog::LogState> s, c.log_storage->ReadState());
+    if (!s) return NotFoundError("no log has been created");
+    return *s;
+  });
+}
+
+std::string NodeService::LogVerifierKey() const { return vkey_; }
+
+StatusOr<NodeStats> NodeService::Stats() {
+  const int64_t now = ToMicros(options_.clock->Now());
+  return WithReader([&](Connection& c) -> StatusOr<NodeStats> {
+    RETURN_IF_ERROR(c.db->BeginRead());
+    NodeStats s;
+    ASSIGN_OR_RETURN(s.requests, c.store->CountRequests());
+    ASSIGN_OR_RETURN(s.overdue, c.store->CountOverdue(now));
+    ASSIGN_OR_RETURN(s.outbox_depth, c.outbox->Depth());
+    ASSIGN_OR_RETURN(std::optional<tlog::LogState> log, c.log_storage->ReadState());
+    if (log) {
+      s.log_size = log->size;
+      s.log_disclosed = log->disclosed;
+    }
+    return s;
+  });
+}
+
+}  // namespace comity::node

@@ -1,0 +1,252 @@
+// The node's service layer: applies the request lifecycle (workflow/lifecycle.h) to stored
+// requests, screens them with the safeguards engine, and commits every state change together
+// with its event, its log leaf, its private record and any outgoing message, in ONE
+// transaction on one database connection. There is never an event without its log entry, nor
+// an entry without its event.
+//
+//   ASSIGN_OR_RETURN(auto svc, NodeService::Open(options));
+//   ASSIGN_OR_RETURN(DraftResult d, svc->CreateDraft(officer, request_json));   // pre-screened
+//   ASSIGN_OR_RETURN(auto r, svc->Act(officer, d.record.id, {.action = Action::kSubmit}));
+//   // r.state == "submitted"; a "request" message waits in the outbox
+//
+// Federation seams (the delivery worker and the inbox call these; each is one transaction and
+// idempotent on the message id where it says so):
+//   AcceptIncomingRequest(from, message_id, body)  a peer's request: stored as received,
+//       screened with our profile (requested) and the sender's (requesting) → in_review/ready.
+//   ApplyReceivedDecision(from, message_id, body)  a peer's answer to one of our requests
+//       (kinds decision and information_request) → answered / information_requested.
+//   AcceptInformationReply(from, message_id, body) the requesting state's reply to our request
+//       for information → in_review.
+//   RecordDelivery(message_id, receipt)             a signed receipt for an outbox message;
+//       a request message moves its request submitted → delivered.
+//   RecordDeliveryFailure(message_id, next, error)  reschedules an outbox message.
+//   DueMessages(now, limit), OutboxDepth()          what the worker sends next.
+// Message bodies are described in docs/formats/node-store.md ("Messages").
+//
+// Concurrency: thread-safe. Writes are serialised on one writer connection (the log has one
+// writer); reads use a small pool of reader connections and never wait for a write. Optimistic
+// concurrency protects against other processes sharing the database: a request row carries a
+// version, and a write that finds another version fails with kAborted (HTTP 409).
+#pragma once
+
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/model.h"
+#include "core/status.h"
+#include "core/time.h"
+#include "crypto/ed25519.h"
+#include "node/accounts.h"
+#include "node/config.h"
+#include "node/directory.h"
+#include "rules/rulebase.h"
+#include "store/database.h"
+#include "store/node_store.h"
+#include "tlog/log.h"
+#include "tlog/publish.h"
+#include "tlog/storage.h"
+#include "workflow/lifecycle.h"
+
+namespace comity::node {
+
+// Limits on what people write into a request's history (explicit, tested).
+inline constexpr size_t kMaxReasonBytes = 10'000;
+inline constexpr size_t kMaxInformationBytes = 100'000;
+inline constexpr size_t kMaxConditions = 20;
+inline constexpr size_t kMaxConditionTextBytes = 4'000;
+
+using DatabaseOpener = std::function<StatusOr<std::unique_ptr<store::Database>>()>;
+// Builds the log's storage over a connection (SQLite today; the seam for other backends).
+using LogStorageOpener =
+    std::function<StatusOr<std::unique_ptr<tlog::LogStorage>>(store::Database*)>;
+
+struct ServiceOptions {
+  StateCode state;
+  std::shared_ptr<const rules::RuleBase> rules;
+  crypto::Ed25519PrivateKey log_key = crypto::Ed25519PrivateKey::Generate();
+  DatabaseOpener open_database;
+  LogStorageOpener open_log_storage;
+  const Clock* clock = &SystemClock();
+  Disclosure disclosure = Disclosure::kEmbargo;
+  int embargo_days = 90;
+  int readers = 4;  // reader connections (1..64)
+  // Fault injection for tests: wraps the writer's log storage.
+  std::function<std::unique_ptr<tlog::LogStorage>(std::unique_ptr<tlog::LogStorage>)>
+      wrap_writer_log_storage;
+};
+
+// A condition attached to a decision (use limitation, confidentiality, retention, ...).
+struct ConditionInput {
+  std::string code;  // [a-z0-9_-]{1,64}; e.g. use-limitation, confidentiality, retention
+  std::string text;
+  std::optional<Date> until;
+};
+
+struct ActionInput {
+  workflow::Action action = workflow::Action::kSubmit;
+  std::string reasons;                     // decide (Art. 40), close, withdraw
+  std::vector<ConditionInput> conditions;  // decide
+  std::string information;                 // reply
+  std::optional<int64_t> expected_version;
+};
+
+struct DraftResult {
+  store::RequestRecord record;
+  Decision screening;
+};
+
+struct RequestView {
+  store::RequestRecord record;
+  std::vector<store::EventRecord> events;
+  std::vector<workflow::Action> allowed;
+  bool overdue = false;
+};
+
+struct RequestQuery {
+  std::string direction;  // "", "outgoing", "incoming"
+  std::string state;
+  std::string requesting_state;
+  std::string requested_state;
+  std::optional<bool> overdue;
+  std::string cursor;  // from a previous page's next_cursor
+  int limit = 50;
+};
+
+struct RequestPage {
+  std::vector<store::RequestRecord> items;
+  std::string next_cursor;  // empty on the last page
+};
+
+struct IncomingResult {
+  std::string request_id;
+  std::string state;
+  bool duplicate = false;  // the message id was seen before with the same body
+};
+
+struct NodeStats {
+  std::vector<store::RequestCount> requests;
+  int64_t overdue = 0;
+  int64_t outbox_depth = 0;
+  uint64_t log_size = 0;
+  uint64_t log_disclosed = 0;
+};
+
+class NodeService {
+ public:
+  static StatusOr<std::unique_ptr<NodeService>> Open(ServiceOptions options);
+  ~NodeService();
+  NodeService(const NodeService&) = delete;
+  NodeService& operator=(const NodeService&) = delete;
+
+  // --- people ---
+  // A draft from a comity.request/v1 body, pre-screened with the requested state's profile.
+  // The node assigns `id` and `created`: a body carrying either is refused (pointer /id or
+  // /created). The requesting state must be ours.
+  StatusOr<DraftResult> CreateDraft(const Principal& who, std::string_view request_json);
+  // Applies a person's action (submit, withdraw, reply, decide actions, close).
+  // kFailedPrecondition (409) lists what is allowed from the current state; kPermissionDenied
+  // when the role does not take this action; kInvalidArgument for missing reasons etc.;
+  // kAborted when expected_version is stale.
+  StatusOr<store::RequestRecord> Act(const Principal& who, std::string_view id,
+                                     const ActionInput& input);
+  // Supervisors: gives the request to another user (an officer, reviewer or supervisor).
+  StatusOr<store::RequestRecord> Assign(const Principal& who, std::string_view id,
+                                        std::string_view assignee,
+                                        std::optional<int64_t> expected_version);
+
+  StatusOr<RequestView> GetRequest(std::string_view id);
+  StatusOr<RequestPage> ListRequests(const RequestQuery& query);
+
+  // --- directory (admin) ---
+  StatusOr<NewUser> AddUser(const Principal& who, std::string_view name, Role role);
+  Status RevokeUser(const Principal& who, std::string_view name);
+  StatusOr<std::vector<store::UserRecord>> ListUsers();
+  // The active user holding `token` (kUnauthenticated otherwise).
+  StatusOr<Principal> Authenticate(std::string_view token);
+  StatusOr<store::PeerRecord> AddPeer(const Principal& who, const PeerInput& peer, bool replace);
+  StatusOr<std::vector<store::PeerRecord>> ListPeers();
+  StatusOr<store::ProfileRecord> PutProfile(const Principal& who, std::string_view code,
+                                            std::string_view json_text);
+  StatusOr<std::optional<store::ProfileRecord>> GetProfile(std::string_view code);
+  StatusOr<std::vector<store::ProfileRecord>> ListProfiles();
+
+  // --- federation seams ---
+  StatusOr<IncomingResult> AcceptIncomingRequest(std::string_view from_state,
+                                                 std::string_view message_id,
+                                                 std::string_view request_json);
+  StatusOr<IncomingResult> ApplyReceivedDecision(std::string_view from_state,
+                                                 std::string_view message_id,
+                                                 std::string_view answer_json);
+  StatusOr<IncomingResult> AcceptInformationReply(std::string_view from_state,
+                                                  std::string_view message_id,
+                                                  std::string_view reply_json);
+  Status RecordDelivery(std::string_view message_id, std::string_view receipt);
+  Status RecordDeliveryFailure(std::string_view message_id, Timestamp next_attempt,
+                               std::string_view error);
+  StatusOr<std::vector<store::OutboxMessage>> DueMessages(Timestamp now, int limit);
+  StatusOr<int64_t> OutboxDepth();
+
+  // --- the log ---
+  // Releases entry bundles past the embargo (all of them when disclosure is immediate).
+  // Returns the disclosed size.
+  StatusOr<uint64_t> DiscloseDue();
+  // A C2SP resource ("checkpoint", "tile/0/000", "tile/entries/000.p/3", "disclosed").
+  StatusOr<std::string> LogResource(std::string_view path);
+  StatusOr<tlog::LogState> LogState();
+  std::string LogVerifierKey() const;
+
+  StatusOr<NodeStats> Stats();
+
+  StateCode state() const { return options_.state; }
+  const Clock& clock() const { return *options_.clock; }
+
+ private:
+  struct Connection;  // a database connection with the store and log storage over it
+  struct Change;      // everything one transaction writes
+  struct PendingEvent;
+
+  explicit NodeService(ServiceOptions options);
+
+  // Runs `f` with a reader connection from the pool (waits while all are busy).
+  template <typename F>
+  auto WithReader(F f) -> decltype(f(std::declval<Connection&>()));
+
+  Status Commit(Change& change);  // requires mu_
+  StatusOr<store::RequestRecord> LoadForUpdate(std::string_view id,
+                                               std::optional<int64_t> expected_version);
+  StatusOr<std::shared_ptr<const StateProfile>> Profile(std::string_view code);  // requires mu_
+  StatusOr<Decision> Screen(const Request& request);                             // requires mu_
+  StatusOr<std::string> NextRequestId();
+  StatusOr<std::optional<IncomingResult>> CheckDuplicate(std::string_view message_id,
+                                                         std::string_view body);
+  StatusOr<int64_t> NextSeq(std::string_view request_id);
+
+  ServiceOptions options_;
+
+  std::mutex mu_;  // serialises writes; guards writer_, log_, profile_cache_
+  std::unique_ptr<Connection> writer_;
+  std::unique_ptr<tlog::Log> log_;
+  struct CachedProfile {
+    std::string sha256;
+    std::shared_ptr<const StateProfile> profile;
+  };
+  std::map<std::string, CachedProfile> profile_cache_;
+
+  std::mutex pool_mu_;
+  std::condition_variable pool_cv_;
+  std::vector<std::unique_ptr<Connection>> idle_readers_;  // GUARDED_BY(pool_mu_)
+  std::string vkey_;
+};
+
+// Encodes/decodes the opaque paging cursor (exposed for tests).
+std::string EncodeCursor(int64_t created, std::string_view id);
+StatusOr<std::pair<int64_t, std::string>> DecodeCursor(std::string_view cursor);
+
+}  // namespace comity::node
