@@ -58,17 +58,19 @@ StatusOr<std::string> ReadRequestFile(const std::string& path) {
   return text;
 }
 
-// Streams lines from a FILE*, never holding more than one line (at most the document limit)
-// and a fixed buffer.
+// Streams lines from a FILE*, never holding more than a fixed buffer and one line (at most the
+// document limit). A line that lies inside the buffer is returned in place, without a copy.
 class LineReader {
  public:
-  explicit LineReader(FILE* f) : f_(f), buf_(1 << 16) {}
+  explicit LineReader(FILE* f) : f_(f), buf_(1 << 18) {}
 
-  // False at end of input. `too_long` is set (and `line` left empty) for a line over the limit.
-  bool Next(std::string* line, bool* too_long) {
-    line->clear();
+  // False at end of input. The view is valid until the next call. `too_long` is set (and the
+  // view empty) for a line over the limit.
+  bool Next(std::string_view* line, bool* too_long) {
+    line_.clear();
     *too_long = false;
     bool any = false;
+    bool partial = false;
     while (true) {
       if (start_ == end_) {
         if (eof_) break;
@@ -83,29 +85,38 @@ class LineReader {
       const char* begin = buf_.data() + start_;
       const void* nl = std::memchr(begin, '\n', end_ - start_);
       size_t n = nl ? static_cast<const char*>(nl) - begin : end_ - start_;
+      start_ += n;
+      if (nl) ++start_;
+      if (nl && !partial && n <= kMaxDocumentBytes) {
+        *line = Trim(std::string_view(begin, n));
+        return true;
+      }
+      partial = true;
       if (!*too_long) {
-        if (line->size() + n > kMaxDocumentBytes) {
+        if (line_.size() + n > kMaxDocumentBytes) {
           *too_long = true;
-          line->clear();
+          line_.clear();
         } else {
-          line->append(begin, n);
+          line_.append(begin, n);
         }
       }
-      start_ += n;
-      if (nl) {
-        ++start_;
-        break;
-      }
+      if (nl) break;
     }
-    if (!line->empty() && line->back() == '\r') line->pop_back();
+    *line = *too_long ? std::string_view() : Trim(line_);
     return any;
   }
 
   bool failed() const { return std::ferror(f_) != 0; }
 
  private:
+  static std::string_view Trim(std::string_view s) {
+    if (!s.empty() && s.back() == '\r') s.remove_suffix(1);
+    return s;
+  }
+
   FILE* f_;
   std::vector<char> buf_;
+  std::string line_;
   size_t start_ = 0, end_ = 0;
   bool eof_ = false;
 };
@@ -196,7 +207,8 @@ int RunBatch(Screener& screener, const std::string& source) {
     return 2;
   }
   LineReader reader(in);
-  std::string line, out;
+  std::string_view line;
+  std::string out;
   bool too_long = false;
   size_t line_no = 0;
   while (reader.Next(&line, &too_long)) {
