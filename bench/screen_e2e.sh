@@ -58,6 +58,8 @@ fi
 cedar_line=$("${pin[@]}" node "$root/bench/cedar/cedar_bench.js" "$work/requests.jsonl" \
   "$root/profiles" "$cedar_count")
 echo "$cedar_line"
-cedar_rate=$(echo "$cedar_line" | sed -E 's/.*= ([0-9]+) requests\/s.*/\1/')
-awk -v c="$comity_rate" -v p="$cedar_rate" \
-  'BEGIN { printf "ratio: comity is %.0fx the Cedar peer (32-rule policy, same requests, one core)\n", c / p }'
+cedar_rate=$(echo "$cedar_line" | sed -E 's/.*= ([0-9]+) requests\/s wall.*/\1/')
+cedar_cpu=$(echo "$cedar_line" | sed -E 's/.*, ([0-9]+) requests\/s of CPU.*/\1/')
+awk -v c="$comity_rate" -v p="$cedar_rate" -v cc="$cpu_rate" -v pc="$cedar_cpu" \
+  'BEGIN { printf "ratio: comity is %.0fx the Cedar peer wall-clock, %.0fx in CPU time " \
+           "(32-rule policy, same requests, one core)\n", c / p, cc / pc }'
