@@ -3,7 +3,7 @@
 //
 // These are plain values. Parsing from JSON (with schema validation and precise errors) lives
 // in core/codec.h; nothing here allocates during rule evaluation, which reads these structs
-// through the field table of core/fields.h.
+// through the field table of rules/fields.h.
 //
 // Conventions:
 // - An optional scalar in the schema is std::optional<T> here.
