@@ -1,68 +1,101 @@
-// A small SQLite wrapper: one connection, cached prepared statements, transactions, and
-// versioned migrations. This module is the only one that includes sqlite3.h.
+// The SQL seam of the store: one interface, two backends — SQLite (the default: one file, one
+// node) and PostgreSQL through libpq (several `comity serve` processes sharing one database).
+// This module is the only one that includes sqlite3.h and libpq-fe.h.
 //
-//   ASSIGN_OR_RETURN(std::unique_ptr<Database> db, Database::Open("/var/lib/comity/comity.db"));
+//   ASSIGN_OR_RETURN(std::unique_ptr<Database> db, Database::Connect(url));
+//       // url: "/var/lib/comity/comity.db", "sqlite:comity.db" or "postgresql://host/db"
 //   RETURN_IF_ERROR(ApplyMigrations(*db, "mine", kMyMigrations));
-//   RETURN_IF_ERROR(db->Begin());                       // BEGIN IMMEDIATE: we intend to write
+//   RETURN_IF_ERROR(db->Begin());                       // a write transaction
 //   ASSIGN_OR_RETURN(Statement* st, db->Prepare("INSERT INTO t(a, b) VALUES (?, ?)"));
 //   RETURN_IF_ERROR(st->Bind(int64_t{1}, Blob{bytes}));
 //   RETURN_IF_ERROR(st->Run());
-//   RETURN_IF_ERROR(db->Commit());                      // durable (fsync) on return
+//   RETURN_IF_ERROR(db->Commit());                      // durable on return
 //
-// Every connection runs in WAL mode with foreign keys on, a busy timeout, and
-// synchronous=FULL (each commit is fsynced) unless DatabaseOptions::durable is false.
-// Errors carry the database path and SQLite's message: kUnavailable for a busy/locked database
-// or an I/O error (retry), kDataLoss for a corrupt file or one that is not a database,
-// kAlreadyExists for a uniqueness violation, kResourceExhausted for a full disk,
-// kPermissionDenied for a read-only file, kNotFound for a missing file opened without create.
+// Portable SQL: `?` placeholders (rewritten to $1, $2, ... for PostgreSQL, outside quoted strings,
+// identifiers and comments); standard types — TEXT, BIGINT (INTEGER is fine where 32 bits are
+// enough), DOUBLE PRECISION, and BLOB in SQLite / BYTEA in PostgreSQL (per-dialect DDL in a
+// Migration); INSERT ... ON CONFLICT (...) DO UPDATE/NOTHING rather than INSERT OR REPLACE; no
+// rowid or AUTOINCREMENT. PostgreSQL infers each parameter's type from where it appears: a
+// parameter it cannot place (`SELECT ?`, `? IS NULL`) needs a CAST(? AS ...). Results are read
+// as int64, double, text or blob; a PostgreSQL column of another type (timestamp, json, ...) is
+// refused by Step() with a message asking for a CAST. Text ordering follows the database's
+// collation (byte order in SQLite; create a PostgreSQL database with LC_COLLATE 'C' for the same).
+//
+// Transactions: Begin() opens a write transaction — SQLite's BEGIN IMMEDIATE (takes the file's
+// write lock now); PostgreSQL's READ COMMITTED, where writers serialise on row locks (the log
+// takes `SELECT ... FOR UPDATE` on its state row, see log_storage.h). BeginRead() opens a
+// consistent read snapshot (BEGIN DEFERRED / REPEATABLE READ READ ONLY). Commit() returns once
+// the transaction is durable: synchronous=FULL in SQLite, synchronous_commit=on in PostgreSQL,
+// unless DatabaseOptions::durable is false. In PostgreSQL an error inside a transaction aborts
+// it: every later statement fails until Rollback().
+//
+// Errors carry the database (a path, or the URL with its password replaced by "***" — never the
+// password), what was being done, and the backend's message (PostgreSQL: with its SQLSTATE, but
+// without the DETAIL line, which may quote row values):
+//   kAlreadyExists      a uniqueness violation (SQLite constraint, SQLSTATE 23505)
+//   kFailedPrecondition another constraint (foreign key, check, not null; SQLSTATE 23xxx)
+//   kAborted            a serialization failure, deadlock or lock timeout (SQLSTATE 40xxx,
+//                       55P03): retry the whole transaction
+//   kUnavailable        SQLite busy/locked or I/O error; PostgreSQL connection lost or refused,
+//                       server shutting down, too many connections: retry
+//   kDataLoss           a corrupt file / not a database; PostgreSQL XX001/XX002
+//   kResourceExhausted  a full disk (SQLITE_FULL, SQLSTATE 53xxx)
+//   kPermissionDenied   a read-only file; SQLSTATE 42501 and 28xxx
+//   kDeadlineExceeded   PostgreSQL statement timeout (57014)
+//   kNotFound           a missing file opened without create
+//   kInternal           anything else (a bug in our SQL, most likely)
 //
 // Thread-compatible: a Database (and its statements) is used by one thread at a time; open one
-// per thread. Prepare() returns a statement owned and cached by the Database; it stays valid
-// until the Database is destroyed, but is reset by the next Prepare() of the same SQL, so do not
-// interleave two uses of one SQL text.
+// per thread. Prepare() returns a statement owned and cached by the Database (PostgreSQL:
+// prepared once per connection); it stays valid until the Database is destroyed, but is reset by
+// the next Prepare() of the same SQL, so do not interleave two uses of one SQL text.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 
 #include "core/status.h"
 
-struct sqlite3;
-struct sqlite3_stmt;
-
 namespace comity::store {
 
+enum class Dialect { kSqlite, kPostgres };
+std::string_view DialectName(Dialect d);  // "sqlite", "postgresql"
+
 struct DatabaseOptions {
-  bool create = true;  // create the file if it does not exist
+  bool create = true;  // SQLite: create the file if it does not exist (PostgreSQL: ignored)
+  // How long a statement waits for another connection's lock: SQLite's busy timeout,
+  // PostgreSQL's lock_timeout (then kUnavailable / kAborted).
   std::chrono::milliseconds busy_timeout{5000};
-  bool durable = true;  // synchronous=FULL; false gives synchronous=NORMAL (no fsync per commit)
-  // WAL size (pages of 4 KiB) that triggers a checkpoint into the database file, which costs
-  // two more fsyncs. SQLite's default is 1000; bulk writers set more.
+  // Each commit durable on return: SQLite synchronous=FULL (else NORMAL), PostgreSQL
+  // synchronous_commit=on (else off).
+  bool durable = true;
+  // SQLite: WAL size (pages of 4 KiB) that triggers a checkpoint into the database file, which
+  // costs two more fsyncs. SQLite's default is 1000; bulk writers set more.
   int wal_autocheckpoint_pages = 1000;
+  // PostgreSQL: how long to wait for a connection (unless the URL sets connect_timeout).
+  std::chrono::seconds connect_timeout{10};
 };
 
-// A BLOB parameter (a plain string_view binds as TEXT).
+// A BLOB / BYTEA parameter (a plain string_view binds as TEXT).
 struct Blob {
   std::string_view data;
 };
 struct Null {};
 
-class Database;
-
 class Statement {
  public:
-  ~Statement();
+  virtual ~Statement() = default;
   Statement(const Statement&) = delete;
   Statement& operator=(const Statement&) = delete;
 
   // Binds parameters 1..N in order. Supported: int64_t, uint64_t (≤ 2^63−1, else
-  // kOutOfRange), int, bool, std::string_view / std::string (TEXT), Blob, Null.
+  // kOutOfRange), int, bool (as 0/1), double, std::string_view / std::string / const char*
+  // (TEXT), Blob, Null. A parameter left unbound is NULL. The bound data is used by the next
+  // Step()/Run(); keep it alive until then.
   template <typename... Args>
   Status Bind(const Args&... args) {
     int i = 0;
@@ -71,67 +104,89 @@ class Statement {
     return st;
   }
   // Advances to the next row: true if there is one, false when done.
-  StatusOr<bool> Step();
-  // Runs to completion, ignoring any rows.
-  Status Run();
+  virtual StatusOr<bool> Step() = 0;
+  // Runs to completion, ignoring any rows, and resets the statement.
+  virtual Status Run();
+  // Like Run(), for a write whose failure fails the whole transaction anyway: inside a
+  // PostgreSQL transaction the statement is sent without waiting for its result (pipelined
+  // with the statements that follow), and an error is reported by the next call that waits for
+  // the server (Step(), Run(), Commit(), Exec(), Prepare() of a new SQL text). Elsewhere the
+  // same as Run(). Database::changes() does not count it until then.
+  virtual Status RunPipelined() { return Run(); }
 
-  int64_t Int64(int col) const;
-  std::string Text(int col) const;
-  std::string BlobValue(int col) const;
-  bool IsNull(int col) const;
+  // Column accessors for the current row; a NULL reads as 0 / "".
+  virtual int64_t Int64(int col) const = 0;
+  virtual double Double(int col) const = 0;
+  virtual std::string Text(int col) const = 0;
+  virtual std::string BlobValue(int col) const = 0;
+  virtual bool IsNull(int col) const = 0;
 
-  void Reset();
+  // Forgets the current result and the bound parameters.
+  virtual void Reset() = 0;
+
+ protected:
+  Statement() = default;
+  virtual Status BindInt64(int i, int64_t v) = 0;
+  virtual Status BindDouble(int i, double v) = 0;
+  virtual Status BindText(int i, std::string_view v) = 0;
+  virtual Status BindBlob(int i, std::string_view v) = 0;
+  virtual Status BindNull(int i) = 0;
 
  private:
-  friend class Database;
-  Statement(Database* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
-  Status BindOne(int i, int64_t v);
+  Status BindOne(int i, int64_t v) { return BindInt64(i, v); }
   Status BindOne(int i, uint64_t v);
-  Status BindOne(int i, int v) { return BindOne(i, static_cast<int64_t>(v)); }
-  Status BindOne(int i, bool v) { return BindOne(i, static_cast<int64_t>(v ? 1 : 0)); }
-  Status BindOne(int i, std::string_view v);
-  Status BindOne(int i, const std::string& v) { return BindOne(i, std::string_view(v)); }
-  Status BindOne(int i, const char* v) { return BindOne(i, std::string_view(v)); }
-  Status BindOne(int i, Blob v);
-  Status BindOne(int i, Null);
-
-  Database* db_;
-  sqlite3_stmt* stmt_;
+  Status BindOne(int i, int v) { return BindInt64(i, v); }
+  Status BindOne(int i, bool v) { return BindInt64(i, v ? 1 : 0); }
+  Status BindOne(int i, double v) { return BindDouble(i, v); }
+  Status BindOne(int i, std::string_view v) { return BindText(i, v); }
+  Status BindOne(int i, const std::string& v) { return BindText(i, v); }
+  Status BindOne(int i, const char* v) { return BindText(i, v); }
+  Status BindOne(int i, Blob v) { return BindBlob(i, v.data); }
+  Status BindOne(int i, Null) { return BindNull(i); }
 };
 
 class Database {
  public:
+  // A SQLite database file (SqliteDatabase).
   static StatusOr<std::unique_ptr<Database>> Open(const std::string& path,
                                                   const DatabaseOptions& options = {});
-  ~Database();
+  // By URL: "postgresql://..." or "postgres://..." (libpq's URI syntax: user, password, host,
+  // port, database and parameters such as sslmode or options) for PostgreSQL; "sqlite:PATH" or a
+  // plain path for SQLite. Another scheme is kInvalidArgument.
+  static StatusOr<std::unique_ptr<Database>> Connect(std::string_view url,
+                                                     const DatabaseOptions& options = {});
+
+  virtual ~Database() = default;
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
 
+  virtual Dialect dialect() const = 0;
+
   // Runs one or more SQL statements without parameters.
-  Status Exec(std::string_view sql);
-  StatusOr<Statement*> Prepare(std::string_view sql);
+  virtual Status Exec(std::string_view sql) = 0;
+  virtual StatusOr<Statement*> Prepare(std::string_view sql) = 0;
 
-  // BEGIN IMMEDIATE (takes the write lock now, so a writer never fails half-way on a busy
-  // upgrade); kFailedPrecondition if a transaction is already open.
-  Status Begin();
-  // BEGIN DEFERRED: a consistent read snapshot.
-  Status BeginRead();
-  Status Commit();
+  // A write transaction; kFailedPrecondition if a transaction is already open.
+  virtual Status Begin() = 0;
+  // A consistent read snapshot; kFailedPrecondition if a transaction is already open.
+  virtual Status BeginRead() = 0;
+  virtual Status Commit() = 0;
   // Rolls back if a transaction is open; OK otherwise.
-  Status Rollback();
-  bool in_transaction() const;
+  virtual Status Rollback() = 0;
+  virtual bool in_transaction() const = 0;
+  // In a transaction opened by Begin() (PostgreSQL writers lock rows they are about to change).
+  virtual bool in_write_transaction() const = 0;
 
-  int64_t changes() const;
-  const std::string& path() const { return path_; }
+  // Rows changed by the last INSERT/UPDATE/DELETE run with Run() or Step().
+  virtual int64_t changes() const = 0;
+  // What names this database in messages: the file path, or the URL without its password.
+  const std::string& path() const { return name_; }
 
-  // Converts an SQLite result code into a Status naming `what` and the database.
-  Status Error(int rc, std::string_view what) const;
+ protected:
+  explicit Database(std::string name) : name_(std::move(name)) {}
 
  private:
-  Database(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
-  sqlite3* db_;
-  std::string path_;
-  std::unordered_map<std::string, std::unique_ptr<Statement>> statements_;
+  std::string name_;
 };
 
 // Commits on Commit(); rolls back on destruction otherwise.
@@ -150,15 +205,27 @@ class Transaction {
 // Versioned schema changes for one component ("tlog", "node", ...), recorded in the table
 // schema_migrations(component, version, name, applied_at). Applies, in one transaction, every
 // migration newer than the recorded version; versions must be 1, 2, 3, ... in order. A database
-// whose recorded version is newer than the program knows is refused (kFailedPrecondition).
+// whose recorded version is newer than the program knows is refused (kFailedPrecondition). In
+// PostgreSQL the transaction first takes an advisory lock, so that processes starting together
+// apply each migration once.
 struct Migration {
   int version;
   std::string_view name;
-  std::string_view sql;
+  std::string_view sql;                // portable SQL, or SQLite's when postgres_sql is set
+  std::string_view postgres_sql = {};  // PostgreSQL's DDL where the types differ
+  std::string_view SqlFor(Dialect d) const {
+    return d == Dialect::kPostgres && !postgres_sql.empty() ? postgres_sql : sql;
+  }
 };
 Status ApplyMigrations(Database& db, std::string_view component,
                        std::span<const Migration> migrations);
 // The recorded version of `component` (0 if none).
 StatusOr<int> SchemaVersion(Database& db, std::string_view component);
+
+// True for a postgresql:// or postgres:// URL.
+bool IsPostgresUrl(std::string_view url);
+// The URL with its password (userinfo or a password= parameter) replaced by "***"; anything
+// that is not a URL is returned unchanged. For messages and logs.
+std::string RedactUrl(std::string_view url);
 
 }  // namespace comity::store

@@ -1,4 +1,4 @@
-#include "store/sqlite_log_storage.h"
+#include "store/log_storage.h"
 
 #include <ctime>
 
@@ -21,7 +21,23 @@ constexpr Migration kLogMigrations[] = {
      " hashes BLOB NOT NULL,"
      " PRIMARY KEY (level, idx)) WITHOUT ROWID;"
      "CREATE TABLE tlog_entries (idx INTEGER PRIMARY KEY, data BLOB NOT NULL);"
-     "CREATE TABLE tlog_checkpoints (size INTEGER PRIMARY KEY, note TEXT NOT NULL);"},
+     "CREATE TABLE tlog_checkpoints (size INTEGER PRIMARY KEY, note TEXT NOT NULL);",
+     // PostgreSQL: BYTEA for blobs, BIGINT for sizes and indices.
+     "CREATE TABLE tlog_state ("
+     " id INTEGER PRIMARY KEY CHECK (id = 1),"
+     " origin TEXT NOT NULL,"
+     " size BIGINT NOT NULL CHECK (size >= 0),"
+     " disclosed BIGINT NOT NULL CHECK (disclosed >= 0 AND disclosed <= size),"
+     " root BYTEA NOT NULL CHECK (length(root) = 32),"
+     " checkpoint TEXT NOT NULL,"
+     " disclose_immediately INTEGER NOT NULL);"
+     "CREATE TABLE tlog_tiles ("
+     " level INTEGER NOT NULL,"
+     " idx BIGINT NOT NULL,"
+     " hashes BYTEA NOT NULL,"
+     " PRIMARY KEY (level, idx));"
+     "CREATE TABLE tlog_entries (idx BIGINT PRIMARY KEY, data BYTEA NOT NULL);"
+     "CREATE TABLE tlog_checkpoints (size BIGINT PRIMARY KEY, note TEXT NOT NULL);"},
 };
 
 constexpr Migration kWitnessMigrations[] = {
@@ -40,20 +56,43 @@ constexpr Migration kWitnessMigrations[] = {
      " detected_at INTEGER NOT NULL);"
      "CREATE TABLE tlog_witness_identity ("
      " id INTEGER PRIMARY KEY CHECK (id = 1),"
+     " name TEXT NOT NULL);",
+     // PostgreSQL: BIGSERIAL numbers split views as SQLite's rowid does.
+     "CREATE TABLE tlog_witness_latest ("
+     " origin TEXT PRIMARY KEY,"
+     " size BIGINT NOT NULL,"
+     " note TEXT NOT NULL,"
+     " updated_at BIGINT NOT NULL);"
+     "CREATE TABLE tlog_split_views ("
+     " id BIGSERIAL PRIMARY KEY,"
+     " origin TEXT NOT NULL,"
+     " first_note TEXT NOT NULL,"
+     " second_note TEXT NOT NULL,"
+     " detail TEXT NOT NULL,"
+     " detected_at BIGINT NOT NULL);"
+     "CREATE TABLE tlog_witness_identity ("
+     " id INTEGER PRIMARY KEY CHECK (id = 1),"
      " name TEXT NOT NULL);"},
 };
 
 }  // namespace
 
-StatusOr<std::unique_ptr<SqliteLogStorage>> SqliteLogStorage::Open(Database* db) {
+StatusOr<std::unique_ptr<SqlLogStorage>> SqlLogStorage::Open(Database* db) {
   RETURN_IF_ERROR(ApplyMigrations(*db, "tlog", kLogMigrations));
-  return std::unique_ptr<SqliteLogStorage>(new SqliteLogStorage(db));
+  return std::unique_ptr<SqlLogStorage>(new SqlLogStorage(db));
 }
 
-StatusOr<std::optional<tlog::LogState>> SqliteLogStorage::ReadState() {
-  ASSIGN_OR_RETURN(Statement * st,
-                   db_->Prepare("SELECT origin, size, disclosed, root, checkpoint, "
-                                "disclose_immediately FROM tlog_state WHERE id = 1"));
+StatusOr<std::optional<tlog::LogState>> SqlLogStorage::ReadState() {
+  // A PostgreSQL writer locks the state row until it commits: concurrent appenders (other
+  // connections, other processes) queue here and then read the state the previous one left.
+  constexpr std::string_view kRead =
+      "SELECT origin, size, disclosed, root, checkpoint, disclose_immediately FROM tlog_state "
+      "WHERE id = 1";
+  constexpr std::string_view kReadForUpdate =
+      "SELECT origin, size, disclosed, root, checkpoint, disclose_immediately FROM tlog_state "
+      "WHERE id = 1 FOR UPDATE";
+  const bool lock = db_->dialect() == Dialect::kPostgres && db_->in_write_transaction();
+  ASSIGN_OR_RETURN(Statement * st, db_->Prepare(lock ? kReadForUpdate : kRead));
   ASSIGN_OR_RETURN(bool row, st->Step());
   if (!row) return std::optional<tlog::LogState>();
   tlog::LogState s;
@@ -70,17 +109,20 @@ StatusOr<std::optional<tlog::LogState>> SqliteLogStorage::ReadState() {
   return std::optional<tlog::LogState>(std::move(s));
 }
 
-Status SqliteLogStorage::WriteState(const tlog::LogState& s) {
+Status SqlLogStorage::WriteState(const tlog::LogState& s) {
   ASSIGN_OR_RETURN(Statement * st,
-                   db_->Prepare("INSERT OR REPLACE INTO tlog_state(id, origin, size, disclosed, "
-                                "root, checkpoint, disclose_immediately) "
-                                "VALUES (1, ?, ?, ?, ?, ?, ?)"));
+                   db_->Prepare("INSERT INTO tlog_state(id, origin, size, disclosed, root, "
+                                "checkpoint, disclose_immediately) VALUES (1, ?, ?, ?, ?, ?, ?) "
+                                "ON CONFLICT (id) DO UPDATE SET origin = excluded.origin, "
+                                "size = excluded.size, disclosed = excluded.disclosed, "
+                                "root = excluded.root, checkpoint = excluded.checkpoint, "
+                                "disclose_immediately = excluded.disclose_immediately"));
   RETURN_IF_ERROR(st->Bind(s.origin, s.size, s.disclosed, Blob{tlog::HashBytes(s.root)},
                            s.checkpoint, s.disclose_immediately));
-  return st->Run();
+  return st->RunPipelined();
 }
 
-StatusOr<std::optional<std::string>> SqliteLogStorage::ReadTile(int level, uint64_t index) {
+StatusOr<std::optional<std::string>> SqlLogStorage::ReadTile(int level, uint64_t index) {
   ASSIGN_OR_RETURN(Statement * st,
                    db_->Prepare("SELECT hashes FROM tlog_tiles WHERE level = ? AND idx = ?"));
   RETURN_IF_ERROR(st->Bind(level, index));
@@ -91,26 +133,26 @@ StatusOr<std::optional<std::string>> SqliteLogStorage::ReadTile(int level, uint6
   return out;
 }
 
-Status SqliteLogStorage::WriteTile(int level, uint64_t index, std::string_view hashes) {
+Status SqlLogStorage::WriteTile(int level, uint64_t index, std::string_view hashes) {
   ASSIGN_OR_RETURN(Statement * st,
                    db_->Prepare("INSERT INTO tlog_tiles(level, idx, hashes) VALUES (?, ?, ?) "
                                 "ON CONFLICT(level, idx) DO UPDATE SET hashes = excluded.hashes"));
   RETURN_IF_ERROR(st->Bind(level, index, Blob{hashes}));
-  return st->Run();
+  return st->RunPipelined();
 }
 
-Status SqliteLogStorage::WriteEntries(uint64_t first, std::span<const std::string> entries) {
+Status SqlLogStorage::WriteEntries(uint64_t first, std::span<const std::string> entries) {
   ASSIGN_OR_RETURN(Statement * st,
                    db_->Prepare("INSERT INTO tlog_entries(idx, data) VALUES (?, ?)"));
   for (size_t i = 0; i < entries.size(); ++i) {
     RETURN_IF_ERROR(st->Bind(first + i, Blob{entries[i]}));
-    Status s = st->Run();
+    Status s = st->RunPipelined();
     if (!s.ok()) return s.WithContext("entry " + std::to_string(first + i));
   }
   return OkStatus();
 }
 
-StatusOr<std::vector<std::string>> SqliteLogStorage::ReadEntries(uint64_t first, uint64_t count) {
+StatusOr<std::vector<std::string>> SqlLogStorage::ReadEntries(uint64_t first, uint64_t count) {
   ASSIGN_OR_RETURN(Statement * st, db_->Prepare("SELECT idx, data FROM tlog_entries "
                                                 "WHERE idx >= ? AND idx < ? ORDER BY idx"));
   if (count > static_cast<uint64_t>(INT64_MAX) - first) {
@@ -133,14 +175,15 @@ StatusOr<std::vector<std::string>> SqliteLogStorage::ReadEntries(uint64_t first,
   return out;
 }
 
-Status SqliteLogStorage::WriteCheckpoint(uint64_t size, std::string_view note) {
-  ASSIGN_OR_RETURN(Statement * st, db_->Prepare("INSERT OR REPLACE INTO tlog_checkpoints(size, "
-                                                "note) VALUES (?, ?)"));
+Status SqlLogStorage::WriteCheckpoint(uint64_t size, std::string_view note) {
+  ASSIGN_OR_RETURN(Statement * st,
+                   db_->Prepare("INSERT INTO tlog_checkpoints(size, note) VALUES (?, ?) "
+                                "ON CONFLICT (size) DO UPDATE SET note = excluded.note"));
   RETURN_IF_ERROR(st->Bind(size, note));
-  return st->Run();
+  return st->RunPipelined();
 }
 
-StatusOr<std::optional<std::string>> SqliteLogStorage::ReadCheckpoint(uint64_t size) {
+StatusOr<std::optional<std::string>> SqlLogStorage::ReadCheckpoint(uint64_t size) {
   ASSIGN_OR_RETURN(Statement * st,
                    db_->Prepare("SELECT note FROM tlog_checkpoints WHERE size = ?"));
   RETURN_IF_ERROR(st->Bind(size));
@@ -151,14 +194,14 @@ StatusOr<std::optional<std::string>> SqliteLogStorage::ReadCheckpoint(uint64_t s
   return out;
 }
 
-// --- SqliteWitnessStore ----------------------------------------------------------------------
+// --- SqlWitnessStore -------------------------------------------------------------------------
 
-StatusOr<std::unique_ptr<SqliteWitnessStore>> SqliteWitnessStore::Open(Database* db) {
+StatusOr<std::unique_ptr<SqlWitnessStore>> SqlWitnessStore::Open(Database* db) {
   RETURN_IF_ERROR(ApplyMigrations(*db, "witness", kWitnessMigrations));
-  return std::unique_ptr<SqliteWitnessStore>(new SqliteWitnessStore(db));
+  return std::unique_ptr<SqlWitnessStore>(new SqlWitnessStore(db));
 }
 
-StatusOr<std::optional<std::string>> SqliteWitnessStore::Latest(std::string_view origin) {
+StatusOr<std::optional<std::string>> SqlWitnessStore::Latest(std::string_view origin) {
   ASSIGN_OR_RETURN(Statement * st,
                    db_->Prepare("SELECT note FROM tlog_witness_latest WHERE origin = ?"));
   RETURN_IF_ERROR(st->Bind(origin));
@@ -169,8 +212,8 @@ StatusOr<std::optional<std::string>> SqliteWitnessStore::Latest(std::string_view
   return out;
 }
 
-Status SqliteWitnessStore::Update(std::string_view origin, std::optional<uint64_t> expected_size,
-                                  uint64_t size, std::string_view note) {
+Status SqlWitnessStore::Update(std::string_view origin, std::optional<uint64_t> expected_size,
+                               uint64_t size, std::string_view note) {
   const int64_t now = static_cast<int64_t>(std::time(nullptr));
   Statement* st = nullptr;
   if (expected_size) {
@@ -190,7 +233,7 @@ Status SqliteWitnessStore::Update(std::string_view origin, std::optional<uint64_
   return OkStatus();
 }
 
-StatusOr<std::optional<std::string>> SqliteWitnessStore::Name() {
+StatusOr<std::optional<std::string>> SqlWitnessStore::Name() {
   ASSIGN_OR_RETURN(Statement * st, db_->Prepare("SELECT name FROM tlog_witness_identity"));
   ASSIGN_OR_RETURN(bool row, st->Step());
   std::optional<std::string> out;
@@ -199,14 +242,14 @@ StatusOr<std::optional<std::string>> SqliteWitnessStore::Name() {
   return out;
 }
 
-Status SqliteWitnessStore::SetName(std::string_view name) {
+Status SqlWitnessStore::SetName(std::string_view name) {
   ASSIGN_OR_RETURN(Statement * st,
                    db_->Prepare("INSERT INTO tlog_witness_identity(id, name) VALUES (1, ?)"));
   RETURN_IF_ERROR(st->Bind(name));
   return st->Run();
 }
 
-Status SqliteWitnessStore::RecordSplitView(const tlog::SplitViewEvidence& e) {
+Status SqlWitnessStore::RecordSplitView(const tlog::SplitViewEvidence& e) {
   ASSIGN_OR_RETURN(Statement * st,
                    db_->Prepare("INSERT INTO tlog_split_views(origin, first_note, second_note, "
                                 "detail, detected_at) VALUES (?, ?, ?, ?, ?)"));
@@ -214,7 +257,7 @@ Status SqliteWitnessStore::RecordSplitView(const tlog::SplitViewEvidence& e) {
   return st->Run();
 }
 
-StatusOr<std::vector<tlog::SplitViewEvidence>> SqliteWitnessStore::SplitViews() {
+StatusOr<std::vector<tlog::SplitViewEvidence>> SqlWitnessStore::SplitViews() {
   ASSIGN_OR_RETURN(Statement * st,
                    db_->Prepare("SELECT origin, first_note, second_note, detail, detected_at "
                                 "FROM tlog_split_views ORDER BY id"));
