@@ -14,7 +14,9 @@
 //   comity log witness evidence WDIR                     recorded split views, as JSON
 //
 // A log directory holds `comity.db` (SQLite: the log's tables, shared with the node's own when
-// DIR is a node's data directory) and `log.key` (its Ed25519 key, mode 0600). A key file
+// DIR is a node's data directory) and `log.key` (its Ed25519 key, mode 0600). A node whose
+// comity.toml names a PostgreSQL database keeps its log there: the commands that read or extend
+// an existing log find it through DIR/comity.toml. A key file
 // protected by a passphrase is unlocked with $COMITY_KEY_PASSPHRASE (also used by `init` to
 // create a protected key). Entries are appended in batches, each one transaction with one
 // fsync, acknowledged (with --progress: "committed <size>" on stderr) only once durable.
@@ -46,8 +48,9 @@
 #include "core/time.h"
 #include "crypto/encoding.h"
 #include "crypto/keyfile.h"
+#include "node/config.h"
 #include "store/database.h"
-#include "store/sqlite_log_storage.h"
+#include "store/log_storage.h"
 #include "tlog/log.h"
 #include "tlog/publish.h"
 #include "tlog/tiled_tree.h"
@@ -61,6 +64,7 @@ namespace fs = std::filesystem;
 
 // Where things live inside a log (or node data) directory. Documented in docs/formats/log.md.
 constexpr const char* kDatabaseFile = "comity.db";
+constexpr const char* kNodeConfigFile = "comity.toml";  // a node's: may name a PostgreSQL database
 constexpr const char* kLogKeyFile = "log.key";
 constexpr const char* kWitnessDatabaseFile = "witness.db";
 constexpr const char* kWitnessKeyFile = "witness.key";
@@ -115,11 +119,27 @@ StatusOr<crypto::Ed25519PrivateKey> CreateKey(const std::string& path) {
 
 struct LogDir {
   std::unique_ptr<store::Database> db;
-  std::unique_ptr<store::SqliteLogStorage> storage;
+  std::unique_ptr<store::SqlLogStorage> storage;
 };
+
+// A node's data directory without comity.db: its log is in the PostgreSQL database that its
+// configuration names (nullopt when it names none).
+StatusOr<std::optional<LogDir>> OpenNodePostgresLog(const std::string& dir) {
+  if (!fs::exists(Join(dir, kNodeConfigFile))) return std::optional<LogDir>();
+  ASSIGN_OR_RETURN(node::NodeConfig config, node::LoadConfig(Join(dir, kNodeConfigFile)));
+  if (!config.is_postgresql()) return std::optional<LogDir>();
+  LogDir out;
+  ASSIGN_OR_RETURN(out.db, store::Database::Connect(config.database));
+  ASSIGN_OR_RETURN(out.storage, store::SqlLogStorage::Open(out.db.get()));
+  return std::optional<LogDir>(std::move(out));
+}
 
 StatusOr<LogDir> OpenLogDir(const std::string& dir, bool create) {
   const std::string path = Join(dir, kDatabaseFile);
+  if (!create && !fs::exists(path)) {
+    ASSIGN_OR_RETURN(std::optional<LogDir> pg, OpenNodePostgresLog(dir));
+    if (pg) return std::move(*pg);
+  }
   if (!create && !fs::exists(path)) {
     return NotFoundError("no log in " + dir + " (expected " + path +
                          "; create one with `comity log init`)");
@@ -128,7 +148,7 @@ StatusOr<LogDir> OpenLogDir(const std::string& dir, bool create) {
   // A large WAL between checkpoints: bulk appends then cost about one fsync per batch.
   ASSIGN_OR_RETURN(
       out.db, store::Database::Open(path, {.create = create, .wal_autocheckpoint_pages = 16384}));
-  ASSIGN_OR_RETURN(out.storage, store::SqliteLogStorage::Open(out.db.get()));
+  ASSIGN_OR_RETURN(out.storage, store::SqlLogStorage::Open(out.db.get()));
   return out;
 }
 
@@ -295,7 +315,7 @@ StatusOr<Source> OpenSource(const std::string& where, const std::string& ca_file
     s.fetcher = std::make_unique<tlog::DirectoryFetcher>(where);
     return s;
   }
-  if (fs::exists(Join(where, kDatabaseFile))) {
+  if (fs::exists(Join(where, kDatabaseFile)) || fs::exists(Join(where, kNodeConfigFile))) {
     ASSIGN_OR_RETURN(LogDir d, OpenLogDir(where, false));
     s.dir = std::move(d);
     s.publisher = std::make_unique<tlog::LogPublisher>(s.dir->storage.get());
@@ -640,7 +660,7 @@ Status RunVkey(const Options& o) {
 
 struct WitnessDir {
   std::unique_ptr<store::Database> db;
-  std::unique_ptr<store::SqliteWitnessStore> store;
+  std::unique_ptr<store::SqlWitnessStore> store;
 };
 
 StatusOr<WitnessDir> OpenWitnessDir(const std::string& dir, bool create) {
@@ -650,7 +670,7 @@ StatusOr<WitnessDir> OpenWitnessDir(const std::string& dir, bool create) {
   }
   WitnessDir w;
   ASSIGN_OR_RETURN(w.db, store::Database::Open(path, {.create = create}));
-  ASSIGN_OR_RETURN(w.store, store::SqliteWitnessStore::Open(w.db.get()));
+  ASSIGN_OR_RETURN(w.store, store::SqlWitnessStore::Open(w.db.get()));
   return w;
 }
 

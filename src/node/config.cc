@@ -13,6 +13,7 @@
 #include <map>
 #include <sstream>
 
+#include "store/database.h"
 #include "tlog/log.h"
 
 namespace comity::node {
@@ -247,11 +248,12 @@ Status ParseListen(std::string_view text, NodeConfig* config) {
 
 Status CheckDatabaseUrl(std::string_view url) {
   if (url == "sqlite") return OkStatus();
-  if (url.rfind("postgresql://", 0) == 0 && url.size() > std::string_view("postgresql://").size()) {
-    return OkStatus();
+  for (std::string_view scheme : {"postgresql://", "postgres://"}) {
+    if (url.rfind(scheme, 0) == 0 && url.size() > scheme.size()) return OkStatus();
   }
+  // The URL is quoted without its password.
   return InvalidArgumentError("database must be \"sqlite\" or a postgresql:// URL, not \"" +
-                              std::string(url) + "\"");
+                              store::RedactUrl(url) + "\"");
 }
 
 StatusOr<NodeConfig> DefaultConfig(std::string_view state, std::string_view name) {

@@ -38,7 +38,7 @@ struct NodeConfig {
   std::string listen_host = "127.0.0.1";
   uint16_t listen_port = 8443;      // 0: any free port (printed by `comity serve`)
   std::string public_url;           // how peers reach us; empty: http://<listen>
-  std::string database = "sqlite";  // "sqlite" (DATA/comity.db) or "postgresql://..."
+  std::string database = "sqlite";  // "sqlite" (DATA/comity.db) or "postgresql://..." (libpq URL)
   std::string rules_dir;            // empty: the shipped rules/
 
   // [log]
@@ -68,7 +68,9 @@ struct NodeConfig {
   int delivery_timeout_ms = 10'000;  // one delivery attempt
   int max_clock_skew_seconds = 300;  // accepted |sent - now| of an envelope
 
-  bool is_postgresql() const { return database.rfind("postgresql://", 0) == 0; }
+  bool is_postgresql() const {
+    return database.rfind("postgresql://", 0) == 0 || database.rfind("postgres://", 0) == 0;
+  }
   // public_url, or http://<listen_host>:<port> when it is empty.
   std::string PublicUrl(uint16_t bound_port) const;
 };

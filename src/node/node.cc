@@ -5,7 +5,7 @@
 #include <filesystem>
 
 #include "node/directory.h"
-#include "store/sqlite_log_storage.h"
+#include "store/log_storage.h"
 #include "tlog/log.h"
 
 namespace comity::node {
@@ -21,17 +21,13 @@ std::string Join(const std::string& dir, std::string_view name) {
 
 StatusOr<std::unique_ptr<store::Database>> OpenNodeDatabase(const NodeConfig& config,
                                                             const std::string& data_dir) {
-  if (config.is_postgresql()) {
-    // The URL is not echoed: it may hold a password.
-    return UnimplementedError(
-        "node.database is a postgresql:// URL, but the PostgreSQL backend is not available in "
-        "this build yet; use database = \"sqlite\"");
-  }
+  // Errors name the database by its URL without the password (store::RedactUrl).
+  if (config.is_postgresql()) return store::Database::Connect(config.database);
   return store::Database::Open(Join(data_dir, kDatabaseFile));
 }
 
 StatusOr<std::unique_ptr<tlog::LogStorage>> OpenNodeLogStorage(store::Database* db) {
-  ASSIGN_OR_RETURN(std::unique_ptr<store::SqliteLogStorage> s, store::SqliteLogStorage::Open(db));
+  ASSIGN_OR_RETURN(std::unique_ptr<store::SqlLogStorage> s, store::SqlLogStorage::Open(db));
   return std::unique_ptr<tlog::LogStorage>(std::move(s));
 }
 

@@ -57,8 +57,8 @@ struct InitResult {
 // and an admin user. On failure nothing is left behind in a directory it created.
 StatusOr<InitResult> InitNode(const InitOptions& options);
 
-// The node's database: DATA/comity.db for "sqlite"; kUnimplemented for PostgreSQL until that
-// backend is available.
+// The node's database: DATA/comity.db for "sqlite", else the PostgreSQL database at the URL
+// (several `comity serve` processes may share it; see src/store/README.md).
 StatusOr<std::unique_ptr<store::Database>> OpenNodeDatabase(const NodeConfig& config,
                                                             const std::string& data_dir);
 // The log's storage over a node database connection.

@@ -80,7 +80,10 @@ class NodeProcess {
  public:
   struct Options {
     std::string state = "XA";
-    std::string database;                                           // empty: sqlite
+    std::string database;  // empty: sqlite
+    // Another process of the same node: serves a copy of this data directory (configuration and
+    // keys) instead of running `comity init`; with PostgreSQL both share the one database.
+    std::string copy_of;
     std::vector<std::pair<std::string, std::string>> config_edits;  // replace text in comity.toml
     std::function<void(const std::string& data_dir)> seed;          // before serve starts
     std::chrono::seconds start_timeout{60};
@@ -89,6 +92,16 @@ class NodeProcess {
   static std::unique_ptr<NodeProcess> Start(const Options& o) {
     std::unique_ptr<NodeProcess> p(new NodeProcess());
     p->data_ = p->tmp_ / "data";
+    if (!o.copy_of.empty()) {
+      std::error_code ec;
+      std::filesystem::copy(o.copy_of, p->data_, std::filesystem::copy_options::recursive, ec);
+      if (ec) {
+        p->error_ = "cannot copy " + o.copy_of + ": " + ec.message();
+        return p;
+      }
+      p->Spawn(o.start_timeout);
+      return p;
+    }
     std::vector<std::string> init = {"init",     p->data_,      "--state",    o.state,
                                      "--listen", "127.0.0.1:0", "--disclose", "immediate"};
     if (!o.database.empty()) {

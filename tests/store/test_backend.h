@@ -59,6 +59,15 @@ inline std::string WithSchema(const std::string& base, const std::string& schema
          schema;
 }
 
+// `url` with `password` in its userinfo (the test cluster trusts local connections and ignores
+// it), to check that a password never reaches a message or a log.
+inline std::string WithPassword(const std::string& url, const std::string& password) {
+  const size_t start = url.find("://");
+  const size_t at = url.find('@');
+  if (start == std::string::npos || at == std::string::npos) return url;
+  return url.substr(0, at) + ":" + password + url.substr(at);
+}
+
 // A new, empty schema in the test cluster; dropped again on destruction.
 class PostgresSchema {
  public:
