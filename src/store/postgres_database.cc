@@ -3,12 +3,15 @@
 #include <libpq-fe.h>
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <cmath>
 #include <cstring>
 
 namespace comity::store {
 namespace {
+
+std::atomic<uint64_t> total_round_trips{0};
 
 // Type OIDs (server/catalog/pg_type_d.h; stable across PostgreSQL versions).
 constexpr Oid kBool = 16, kBytea = 17, kChar = 18, kName = 19, kInt8 = 20, kInt2 = 21, kInt4 = 23,
@@ -559,7 +562,7 @@ Status PostgresDatabase::SetUpSession() {
       std::string("SET synchronous_commit = ") + (options_.durable ? "on" : "off") +
       "; SET lock_timeout = " + std::to_string(std::max<int64_t>(1, options_.busy_timeout.count()));
   PGresult* r = PQexec(conn_, sql.c_str());
-  ++round_trips_;
+  CountRoundTrip();
   Status st;
   if (PQresultStatus(r) != PGRES_COMMAND_OK) st = ResultError(r, "session settings");
   PQclear(r);
@@ -640,7 +643,7 @@ Status PostgresDatabase::Flush() {
   std::deque<Pending> batch;
   batch.swap(pending_);
   if (PQpipelineSync(conn_) == 0) return ConnectionLost(batch.back().what);
-  ++round_trips_;
+  CountRoundTrip();
   Status first;
   for (const Pending& p : batch) {
     PGresult* r = PQgetResult(conn_);
@@ -697,6 +700,15 @@ void PostgresDatabase::CountChanges(pg_result* r) {
   }
 }
 
+void PostgresDatabase::CountRoundTrip() {
+  ++round_trips_;
+  total_round_trips.fetch_add(1, std::memory_order_relaxed);
+}
+
+uint64_t PostgresDatabase::TotalRoundTrips() {
+  return total_round_trips.load(std::memory_order_relaxed);
+}
+
 int PostgresDatabase::backend_pid() const { return PQbackendPID(conn_); }
 
 Status PostgresDatabase::Exec(std::string_view sql) {
@@ -708,7 +720,7 @@ Status PostgresDatabase::Exec(std::string_view sql) {
     return InternalError(path() + ": cannot leave pipeline mode: " + Scrub(PQerrorMessage(conn_)));
   }
   PGresult* r = PQexec(conn_, std::string(sql).c_str());
-  ++round_trips_;
+  CountRoundTrip();
   Status st;
   const ExecStatusType status = PQresultStatus(r);
   if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY) {

@@ -114,6 +114,8 @@ class PostgresDatabase final : public Database {
   int backend_pid() const;
   // Round trips to the server so far (each a wait for an answer), for tests and benchmarks.
   uint64_t round_trips() const { return round_trips_; }
+  // Round trips of every PostgreSQL connection in this process (thread-safe).
+  static uint64_t TotalRoundTrips();
 
  private:
   friend class PostgresStatement;
@@ -139,6 +141,7 @@ class PostgresDatabase final : public Database {
   Status ConnectionLost(std::string_view what);
   Status ResultError(pg_result* r, std::string_view what) const;
   void CountChanges(pg_result* r);
+  void CountRoundTrip();
   // The message with the password (raw and percent-decoded) removed.
   std::string Scrub(std::string message) const;
 
