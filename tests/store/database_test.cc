@@ -312,7 +312,8 @@ TEST_P(DatabaseTest, MigrationsApplyOnceInOrderAndAtomically) {
   ASSERT_TRUE(ApplyMigrations(*db_, "typed", typed).ok());
   auto ins = db_->Prepare("INSERT INTO d (b) VALUES (?)");
   ASSERT_TRUE(ins.ok());
-  ASSERT_TRUE((*ins)->Bind(Blob{std::string("\0\xfe", 2)}).ok());
+  const std::string bytes("\0\xfe", 2);  // bound data must outlive the Run()
+  ASSERT_TRUE((*ins)->Bind(Blob{bytes}).ok());
   ASSERT_TRUE((*ins)->Run().ok());
   EXPECT_EQ(Count(*db_, "SELECT length(b) FROM d"), 2);
 }
