@@ -593,6 +593,10 @@ Status PostgresDatabase::EnsureConnected() {
 Status PostgresDatabase::ConnectionLost(std::string_view what) {
   const std::string msg = Scrub(PQerrorMessage(conn_));
   pending_.clear();
+  // Whatever libpq still holds (commands sent, results unread) cannot be matched any more: the
+  // connection is dropped and the next statement outside a transaction opens a new one.
+  PQfinish(conn_);
+  conn_ = nullptr;
   // Keep tx_: the caller must Rollback() before the connection is re-established, so that the
   // rest of a transaction never runs outside it.
   return UnavailableError(path() + ": " + std::string(what) + ": connection lost: " +

@@ -37,18 +37,29 @@ TEST(ConfigTest, MinimalFileTakesDefaults) {
   EXPECT_EQ(c->PublicUrl(8443), "http://127.0.0.1:8443");
 }
 
-TEST(ConfigTest, PostgresqlUrlIsAcceptedInTheConfigButNotOpenedYet) {
+TEST(ConfigTest, PostgresqlUrlIsAcceptedAndErrorsHideItsPassword) {
   auto c = ParseConfig(
-      "[node]\nstate = \"XA\"\ndatabase = \"postgresql://comity:secret@db.example/comity\"\n",
+      "[node]\nstate = \"XA\"\ndatabase = \"postgresql://comity:secret@127.0.0.1:1/comity\"\n",
       "c.toml");
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_TRUE(c->is_postgresql());
+  // Nothing listens on port 1: the database cannot be opened, and the error says where without
+  // the password.
   auto db = OpenNodeDatabase(*c, "/nonexistent");
   ASSERT_FALSE(db.ok());
-  EXPECT_EQ(db.status().code(), StatusCode::kUnimplemented);
-  EXPECT_NE(db.status().message().find("PostgreSQL"), std::string::npos);
-  // The URL (and its password) is not repeated in the error.
+  EXPECT_EQ(db.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(db.status().message().find("postgresql://comity:***@127.0.0.1:1/comity"),
+            std::string::npos)
+      << db.status().message();
   EXPECT_EQ(db.status().message().find("secret"), std::string::npos);
+  auto short_scheme = ParseConfig(
+      "[node]\nstate = \"XA\"\ndatabase = \"postgres://db.example/comity\"\n", "c.toml");
+  ASSERT_TRUE(short_scheme.ok()) << short_scheme.status().ToString();
+  EXPECT_TRUE(short_scheme->is_postgresql());
+  auto other = ParseConfig("[node]\nstate = \"XA\"\ndatabase = \"mysql://root:secret@db/comity\"\n",
+                           "c.toml");
+  ASSERT_FALSE(other.ok());
+  EXPECT_EQ(other.status().message().find("secret"), std::string::npos);
 }
 
 struct BadConfig {
