@@ -140,14 +140,33 @@ std::string SealEnvelope(const Identity& me, const PeerKeys& to, const Message& 
   return Sign(me.sign_key, kEnvelopeContext, std::move(o));
 }
 
+int HttpStatusForRejection(Rejection r) {
+  switch (r) {
+    case Rejection::kNone:
+      return 200;
+    case Rejection::kOversize:
+      return 413;
+    case Rejection::kMalformed:
+    case Rejection::kUndecryptable:
+      return 400;
+    case Rejection::kWrongRecipient:
+      return 403;
+    case Rejection::kUnknownSender:
+    case Rejection::kBadSignature:
+    case Rejection::kStale:
+      return 401;
+  }
+  return 400;
+}
+
 EnvelopeCheck OpenEnvelope(std::string_view wire, const Identity& me, const TrustLookup& trust,
-                           Timestamp now) {
+                           Timestamp now, const OpenOptions& options) {
   EnvelopeCheck check;
-  if (wire.size() > kMaxEnvelopeBytes) {
+  if (wire.size() > options.max_bytes) {
     return Reject(
         std::move(check), Rejection::kOversize,
         ResourceExhaustedError("envelope of " + std::to_string(wire.size()) +
-                               " bytes exceeds the limit of " + std::to_string(kMaxEnvelopeBytes)));
+                               " bytes exceeds the limit of " + std::to_string(options.max_bytes)));
   }
   json::error_code ec;
   json::value v = json::parse(json::string_view(wire.data(), wire.size()), ec);
@@ -203,10 +222,10 @@ EnvelopeCheck OpenEnvelope(std::string_view wire, const Identity& me, const Trus
                   UnauthenticatedError("envelope from " + *from + ": " + sig.message()));
   }
   int64_t skew = now.seconds - sent_at->seconds;
-  if (skew > kMaxClockSkewSeconds || -skew > kMaxClockSkewSeconds) {
+  if (skew > options.max_clock_skew_seconds || -skew > options.max_clock_skew_seconds) {
     return Reject(std::move(check), Rejection::kStale,
                   UnauthenticatedError("envelope sent at " + *sent + " is outside the accepted " +
-                                       std::to_string(kMaxClockSkewSeconds) +
+                                       std::to_string(options.max_clock_skew_seconds) +
                                        " s of this node's clock (" + FormatTimestamp(now) + ")"));
   }
   auto sealed_bytes = crypto::Base64Decode(*sealed);

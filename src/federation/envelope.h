@@ -94,8 +94,17 @@ struct EnvelopeCheck {
   bool ok() const { return rejection == Rejection::kNone; }
 };
 
+// Limits a receiver applies; the defaults are the format's (docs/formats/envelope.md).
+struct OpenOptions {
+  size_t max_bytes = kMaxEnvelopeBytes;
+  int64_t max_clock_skew_seconds = kMaxClockSkewSeconds;
+};
+
 EnvelopeCheck OpenEnvelope(std::string_view wire, const Identity& me, const TrustLookup& trust,
-                           Timestamp now);
+                           Timestamp now, const OpenOptions& options = {});
+
+// The HTTP status an inbox answers for a rejection (413, 400, 403, 401; 200 for kNone).
+int HttpStatusForRejection(Rejection r);
 
 // --- Receipts -------------------------------------------------------------------------------
 

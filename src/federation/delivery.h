@@ -1,0 +1,127 @@
+// The delivery worker: sends what waits in the durable outbox to the peers, and keeps their
+// signed receipts as proof of delivery.
+//
+//   DeliveryWorker worker(me, &outbox, &peers, &transport, &checkpoints, &gossip, clock,
+//                         {.retry = {.initial = 1s, .max = 5min}}, &observer);
+//   RETURN_IF_ERROR(worker.Start());
+//   worker.Wake();          // after enqueueing: deliver now rather than at the next poll
+//   ...
+//   worker.Stop();          // finishes the attempts in flight
+//
+// Each attempt seals the message again (envelope.md) with a fresh `sent` time and this node's
+// latest checkpoint, POSTs it to <peer url>/federation/v1/inbox, and on 200 verifies the
+// receipt: signed by the peer's key, for this message id, addressed to us, acknowledging the
+// SHA-256 of exactly the body we sent. A verified receipt is recorded (OutboxPort::
+// RecordDelivery; receipts arriving together are recorded in one transaction) and its
+// checkpoint goes to the gossip. Anything else — a network error, a
+// timeout, a non-200 answer, a receipt that does not verify — is a failed attempt: the error
+// and the next attempt's time (retry.h: exponential backoff with jitter) are stored with the
+// message, so retries survive restarts. The message id stays the same on every attempt, and
+// the peer's inbox deduplicates by it, so a message whose receipt was lost is applied once.
+//
+// Concurrency: one dispatcher thread polls the outbox (every poll_interval, or at once after
+// Wake() or a completed attempt) and hands due messages to `threads` sender threads, with at
+// most max_in_flight_per_peer attempts per peer at a time, so a slow peer cannot take every
+// sender. Thread-safe.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/status.h"
+#include "core/time.h"
+#include "federation/envelope.h"
+#include "federation/ports.h"
+#include "federation/retry.h"
+
+namespace comity::federation {
+
+inline constexpr char kInboxPath[] = "/federation/v1/inbox";
+
+struct DeliveryOptions {
+  RetryPolicy retry;
+  int threads = 16;                // sender threads (1..256)
+  int max_in_flight_per_peer = 8;  // concurrent attempts to one peer (1..256)
+  int fetch_limit = 256;           // due messages read per poll (1..1000)
+  std::chrono::milliseconds attempt_timeout{10'000};
+  std::chrono::milliseconds poll_interval{1'000};
+};
+
+Status ValidateDeliveryOptions(const DeliveryOptions& options);
+
+// The outcome of one attempt.
+struct Attempt {
+  bool delivered = false;
+  std::string receipt;  // the verified receipt, when delivered
+  Status error;         // why not
+  std::optional<Timestamp> next_attempt;
+};
+
+class DeliveryWorker {
+ public:
+  // Pointers must outlive the worker; `gossip` and `observer` may be null.
+  DeliveryWorker(Identity me, OutboxPort* outbox, PeerDirectory* peers, Transport* transport,
+                 CheckpointSource* checkpoints, CheckpointSink* gossip, const Clock& clock,
+                 DeliveryOptions options, FederationObserver* observer);
+  ~DeliveryWorker();
+
+  Status Start();
+  void Stop();  // idempotent
+  void Wake();
+
+  // One attempt for one message, recorded in the outbox (also what the sender threads run).
+  Attempt DeliverOne(const OutgoingMessage& m);
+  // Delivers everything due now on the calling thread, one by one (tests, tools). Returns the
+  // number of attempts.
+  StatusOr<int> RunOnce();
+
+ private:
+  void Dispatch();
+  void Send();
+  std::string Checkpoint();
+  // Records a verified receipt; receipts that arrive while one batch is being recorded go
+  // together into the next (OutboxPort::RecordDeliveries: one transaction for all).
+  Status RecordReceipt(const std::string& message_id, const std::string& receipt);
+
+  Identity me_;
+  OutboxPort* outbox_;
+  PeerDirectory* peers_;
+  Transport* transport_;
+  CheckpointSource* checkpoints_;
+  CheckpointSink* gossip_;
+  const Clock& clock_;
+  DeliveryOptions options_;
+  FederationObserver* observer_;
+
+  std::mutex mu_;
+  std::condition_variable dispatch_cv_;
+  std::condition_variable send_cv_;
+  bool stop_ = false;                    // GUARDED_BY(mu_)
+  bool wake_ = false;                    // GUARDED_BY(mu_)
+  std::deque<OutgoingMessage> queue_;    // GUARDED_BY(mu_)
+  std::set<std::string> in_flight_;      // message ids queued or being sent; GUARDED_BY(mu_)
+  std::map<std::string, int> per_peer_;  // attempts in flight per peer; GUARDED_BY(mu_)
+  std::thread dispatcher_;
+  std::vector<std::thread> senders_;
+
+  struct PendingReceipt {
+    std::string message_id;
+    std::string receipt;
+    Status status;
+    bool done = false;
+  };
+  std::mutex rec_mu_;
+  std::condition_variable rec_cv_;
+  std::vector<std::shared_ptr<PendingReceipt>> rec_queue_;  // GUARDED_BY(rec_mu_)
+  bool recording_ = false;                                  // GUARDED_BY(rec_mu_)
+};
+
+}  // namespace comity::federation

@@ -1,0 +1,107 @@
+// The inbox: what POST /federation/v1/inbox does with the bytes a peer sends.
+//
+//   Inbox inbox(me, &peers, &handler, store, &checkpoints, &gossip, clock, {}, &observer);
+//   inbox.Start();                                   // the receipts' write-behind thread
+//   InboxAnswer a = inbox.Receive(body, remote_address);
+//   // a.http_status 200: a.receipt is the signed receipt; otherwise a.error says why
+//
+// In order:
+//  1. OpenEnvelope (federation/envelope.h): oversize, malformed, wrong recipient, unknown
+//     sender, bad signature, stale timestamp, undecryptable → refused and recorded as a
+//     security event (FederationStore) with nothing else stored.
+//  2. The sender's checkpoint goes to the gossip (authentic envelopes only).
+//  3. Deduplication by message id: a known id with the same body (SHA-256 of the decrypted
+//     body) gets the original receipt again, without touching the node; a known id with a
+//     different body is a replay: 409 and a security event.
+//  4. Dispatch to the node (MessageHandler::Handle), exactly once per message id.
+//  5. A signed receipt (comity.receipt/v1) carrying this node's latest checkpoint.
+// The node's refusals of an authentic message map to statuses the sender can act on: 400
+// invalid body, 403 not permitted, 404 unknown request, 409 replay/conflict or "not yet"
+// (e.g. a decision that arrives before the receipt of its request was recorded: the sender
+// retries), 503 try again. Refusals that suggest misuse (invalid body, not permitted, unknown
+// request, replay, conflict) are security events too.
+//
+// Receipts given are cached in memory (bounded) and written to the store in the background in
+// batches, so that a retry, even after a restart, gets the original receipt; a retry whose
+// receipt was lost (a crash within the write-behind window) gets a new one marked duplicate.
+//
+// Thread-safe: Receive may run on many server threads at once.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "core/status.h"
+#include "core/time.h"
+#include "federation/envelope.h"
+#include "federation/federation_store.h"
+#include "federation/ports.h"
+
+namespace comity::federation {
+
+struct InboxOptions {
+  OpenOptions open;                              // size and clock-skew limits
+  size_t receipt_cache = 100'000;                // receipts kept in memory for retries
+  std::chrono::milliseconds flush_interval{50};  // receipts' write-behind
+};
+
+struct InboxAnswer {
+  int http_status = 200;
+  std::string receipt;  // the signed receipt (200)
+  Status error;         // why not (otherwise)
+  std::string kind;     // the security event recorded, if any ("bad_signature", "replay", ...)
+};
+
+class Inbox {
+ public:
+  // Pointers must outlive the inbox; `gossip` and `observer` may be null.
+  Inbox(Identity me, PeerDirectory* peers, MessageHandler* handler, FederationStore* store,
+        CheckpointSource* checkpoints, CheckpointSink* gossip, const Clock& clock,
+        InboxOptions options, FederationObserver* observer);
+  ~Inbox();
+
+  InboxAnswer Receive(std::string_view wire, std::string_view remote);
+
+  void Start();
+  void Stop();     // flushes the receipts not yet written
+  Status Flush();  // writes pending receipts now
+
+ private:
+  InboxAnswer Refuse(int http_status, std::string kind, Status why, std::string_view wire,
+                     std::string_view remote, const std::string& claimed_from,
+                     const std::string& claimed_id);
+  InboxAnswer Duplicate(const OpenedEnvelope& env, const SeenMessage& seen);
+  InboxAnswer Accepted(const OpenedEnvelope& env);
+  void Remember(IssuedReceipt r, bool persist);
+  std::optional<std::string> Cached(const std::string& message_id);
+  std::string CurrentCheckpoint();
+  void FlushLoop();
+
+  Identity me_;
+  PeerDirectory* peers_;
+  MessageHandler* handler_;
+  FederationStore* store_;
+  CheckpointSource* checkpoints_;
+  CheckpointSink* gossip_;
+  const Clock& clock_;
+  InboxOptions options_;
+  FederationObserver* observer_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::unordered_map<std::string, std::string> cache_;  // message id → receipt; GUARDED_BY(mu_)
+  std::deque<std::string> cache_order_;                 // GUARDED_BY(mu_)
+  std::vector<IssuedReceipt> unwritten_;                // GUARDED_BY(mu_)
+  bool stop_ = false;                                   // GUARDED_BY(mu_)
+  std::thread flusher_;
+  std::mutex flush_mu_;  // one flush at a time
+};
+
+}  // namespace comity::federation

@@ -1,0 +1,151 @@
+// The seams of the federation runtime: what the delivery worker, the inbox and the gossip need
+// from the rest of the node, as small interfaces. The node implements them over its service
+// (src/http/federation_api.cc); tests implement them in memory with faults.
+//
+//   class MyPeers : public PeerDirectory { ... };
+//   DeliveryWorker worker(me, &outbox, &peers, &transport, &checkpoints, &gossip, clock, {});
+//
+// The federation library knows nothing of HTTP servers, request lifecycles or SQL schemas of
+// the node: it signs, seals, sends, opens, deduplicates, dispatches and witnesses.
+//
+// Thread safety: implementations must be thread-safe; the worker and the inbox call them from
+// several threads at once.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+#include "core/time.h"
+#include "federation/envelope.h"
+
+namespace comity::federation {
+
+// What this node knows about a peer: its keys (the trust list), where it is, and its log's
+// verifier key (for witnessing; empty if unknown).
+struct PeerInfo {
+  PeerKeys keys;
+  std::string url;       // base URL, e.g. "http://127.0.0.1:8443"
+  std::string log_vkey;  // C2SP vkey of the peer's log
+};
+
+class PeerDirectory {
+ public:
+  virtual ~PeerDirectory() = default;
+  // nullopt for a state that is not a peer; errors for a directory that cannot be read.
+  virtual StatusOr<std::optional<PeerInfo>> Find(std::string_view state) = 0;
+};
+
+// One HTTP exchange's outcome; network failures are a Status (kUnavailable), not a response.
+struct TransportResponse {
+  int status = 0;
+  std::string body;
+};
+
+class Transport {
+ public:
+  virtual ~Transport() = default;
+  // POSTs `body` (JSON) to base_url + path within `timeout`.
+  virtual StatusOr<TransportResponse> Post(const std::string& base_url, const std::string& path,
+                                           const std::string& body,
+                                           std::chrono::milliseconds timeout) = 0;
+  // GETs base_url + path (log resources for the gossip).
+  virtual StatusOr<TransportResponse> Get(const std::string& base_url, const std::string& path,
+                                          std::chrono::milliseconds timeout) = 0;
+};
+
+// A message waiting in the durable outbox (the node's outbox table).
+struct OutgoingMessage {
+  std::string message_id;
+  std::string recipient;
+  std::string kind;
+  std::string body;
+  int64_t created_us = 0;
+  int64_t attempts = 0;  // attempts made so far
+};
+
+// The durable outbox as the delivery worker sees it.
+class OutboxPort {
+ public:
+  virtual ~OutboxPort() = default;
+  // Undelivered messages with next_attempt <= now, oldest first, at most `limit`.
+  virtual StatusOr<std::vector<OutgoingMessage>> Due(Timestamp now, int limit) = 0;
+  // Records the peer's verified signed receipt (the proof of delivery). Idempotent for the same
+  // receipt.
+  virtual Status RecordDelivery(const std::string& message_id, const std::string& receipt) = 0;
+  // Several at once (one transaction where the outbox can); one status per item, in order.
+  virtual std::vector<Status> RecordDeliveries(
+      const std::vector<std::pair<std::string, std::string>>& receipts) {
+    std::vector<Status> out;
+    out.reserve(receipts.size());
+    for (const auto& [id, receipt] : receipts) out.push_back(RecordDelivery(id, receipt));
+    return out;
+  }
+  // Counts a failed attempt and schedules the next one.
+  virtual Status RecordFailure(const std::string& message_id, Timestamp next_attempt,
+                               const std::string& error) = 0;
+};
+
+// What the node did with an accepted message.
+struct Handled {
+  std::string request_id;
+  bool duplicate = false;  // the node had already applied this message id (same content)
+};
+
+// A message the inbox found earlier (deduplication before any write).
+struct SeenMessage {
+  std::string body_sha256;
+  int64_t received_us = 0;
+};
+
+// The node's side of the inbox: applies an authenticated, decrypted message.
+class MessageHandler {
+ public:
+  virtual ~MessageHandler() = default;
+  // Applies the message (exactly once per message id). Errors:
+  //   kAlreadyExists     the message id is known with a different body (a replay), or the
+  //                      message would create something that exists (a conflict);
+  //   kInvalidArgument   the body is not a valid message of its kind;
+  //   kPermissionDenied  the sender may not do this (e.g. answer a request not sent to it);
+  //   kNotFound          it refers to a request this node does not know;
+  //   kFailedPrecondition not possible in the request's current state (may succeed later);
+  //   kUnavailable / kAborted  try again.
+  virtual StatusOr<Handled> Handle(const OpenedEnvelope& envelope) = 0;
+  // The message id as already received, if it was.
+  virtual StatusOr<std::optional<SeenMessage>> Lookup(const std::string& message_id) = 0;
+};
+
+// This node's latest signed log checkpoint (C2SP note text), carried in envelopes and receipts.
+class CheckpointSource {
+ public:
+  virtual ~CheckpointSource() = default;
+  virtual StatusOr<std::string> LatestCheckpoint() = 0;
+};
+
+// Where envelopes' and receipts' checkpoints go to be witnessed (federation/gossip.h).
+class CheckpointSink {
+ public:
+  virtual ~CheckpointSink() = default;
+  // Queues `note` seen from `peer`; never blocks on the network.
+  virtual void Offer(const std::string& peer, const std::string& note) = 0;
+};
+
+// Counters and timings for /metrics; every method has a no-op default.
+class FederationObserver {
+ public:
+  virtual ~FederationObserver() = default;
+  virtual void SecurityEvent(std::string_view /*kind*/) {}
+  virtual void Received(std::string_view /*peer*/, std::string_view /*kind*/, bool /*duplicate*/) {}
+  // A delivery attempt's outcome ("delivered", "failed"), with the latency from enqueueing to
+  // the recorded receipt for delivered messages.
+  virtual void Delivery(std::string_view /*peer*/, std::string_view /*outcome*/,
+                        std::optional<double> /*seconds_since_created*/) {}
+  // A gossip outcome per peer: "cosigned", "stale", "split_view", "error", "no_vkey".
+  virtual void Gossip(std::string_view /*peer*/, std::string_view /*outcome*/) {}
+};
+
+}  // namespace comity::federation

@@ -1,0 +1,331 @@
+// The delivery worker against a real Inbox over an in-process transport with faults: verified
+// receipts as proof, a fresh signature per attempt, backoff with jitter kept in the outbox,
+// lost answers recovered without a second effect, receipts that prove nothing refused, the
+// per-peer bound on concurrency, and a schedule that survives a restart.
+#include "federation/delivery.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <thread>
+
+#include "tests/federation/fakes.h"
+
+namespace comity::federation {
+namespace {
+
+using testing::FakeNode;
+using testing::FakeOutbox;
+using testing::FakePeers;
+using testing::FixedCheckpoint;
+using testing::KeysOf;
+using testing::LoopbackTransport;
+using testing::MakeIdentity;
+using testing::TempDir;
+using testing::TestClock;
+using namespace std::chrono_literals;
+
+namespace json = boost::json;
+
+std::string SentOf(const std::string& wire) {
+  return std::string(json::parse(wire).as_object().at("sent").as_string());
+}
+std::string IdOf(const std::string& wire) {
+  return std::string(json::parse(wire).as_object().at("id").as_string());
+}
+
+class DeliveryTest : public ::testing::Test {
+ protected:
+  DeliveryTest()
+      : outbox_(&clock_),
+        store_b_(testing::OpenStore(dir_ / "b.db")),
+        inbox_b_(xb_, &peers_b_, &node_b_, store_b_.get(), &checkpoint_b_, nullptr, clock_, {},
+                 nullptr) {
+    peers_a_.Add(xb_, "http://xb");
+    peers_b_.Add(xa_, "http://xa");
+    transport_.Route("http://xb", &inbox_b_);
+  }
+  std::unique_ptr<DeliveryWorker> Worker(DeliveryOptions o = Options()) {
+    return std::make_unique<DeliveryWorker>(xa_, &outbox_, &peers_a_, &transport_, &checkpoint_a_,
+                                            nullptr, clock_, o, nullptr);
+  }
+  static DeliveryOptions Options() {
+    DeliveryOptions o;
+    o.retry = {.initial = 1000ms, .max = 8000ms, .jitter = 0.5};
+    o.poll_interval = 10ms;
+    return o;
+  }
+  std::string Enqueue(std::string body = R"({"schema":"comity.request/v1"})") {
+    std::string id = NewMessageId();
+    outbox_.Enqueue(id, "XB", "request", std::move(body));
+    return id;
+  }
+  static bool WaitFor(const std::function<bool()>& done, std::chrono::milliseconds limit = 10s) {
+    const auto until = std::chrono::steady_clock::now() + limit;
+    while (!done()) {
+      if (std::chrono::steady_clock::now() > until) return false;
+      std::this_thread::sleep_for(2ms);
+    }
+    return true;
+  }
+
+  TempDir dir_;
+  TestClock clock_;
+  Identity xa_ = MakeIdentity("XA");
+  Identity xb_ = MakeIdentity("XB");
+  FakePeers peers_a_, peers_b_;
+  FakeOutbox outbox_;
+  FakeNode node_b_;
+  FixedCheckpoint checkpoint_a_{"a-cp\n"};
+  FixedCheckpoint checkpoint_b_{"b-cp\n"};
+  std::unique_ptr<FederationStore> store_b_;
+  Inbox inbox_b_;
+  LoopbackTransport transport_;
+};
+
+TEST_F(DeliveryTest, DeliversAndKeepsTheVerifiedReceipt) {
+  const std::string id = Enqueue();
+  auto w = Worker();
+  Attempt a = w->DeliverOne(outbox_.Get(id).m);
+  ASSERT_TRUE(a.delivered) << a.error.ToString();
+  FakeOutbox::Row row = outbox_.Get(id);
+  ASSERT_TRUE(row.receipt.has_value());
+  auto r = VerifyReceipt(*row.receipt, KeysOf(xb_), id);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->to, "XA");
+  EXPECT_EQ(r->checkpoint, "b-cp\n");
+  ASSERT_EQ(node_b_.applied().size(), 1u);
+  EXPECT_EQ(node_b_.applied()[0].id, id);
+  // The envelope carried our checkpoint.
+  EXPECT_EQ(std::string(json::parse(transport_.wires()[0]).at("checkpoint").as_string()), "a-cp\n");
+}
+
+TEST_F(DeliveryTest, EachAttemptIsSignedAfreshWithItsOwnTime) {
+  const std::string id = Enqueue();
+  int calls = 0;
+  transport_.set_fault([&](const std::string&) {
+    return ++calls == 1 ? LoopbackTransport::Fault::kDropRequest : LoopbackTransport::Fault::kNone;
+  });
+  auto w = Worker();
+  ASSERT_EQ(*w->RunOnce(), 1);
+  EXPECT_FALSE(outbox_.Get(id).receipt.has_value());
+  clock_.Advance(5s);
+  ASSERT_EQ(*w->RunOnce(), 1);
+  ASSERT_TRUE(outbox_.Get(id).receipt.has_value());
+  auto wires = transport_.wires();
+  ASSERT_EQ(wires.size(), 2u);
+  EXPECT_EQ(IdOf(wires[0]), IdOf(wires[1]));      // the same message ...
+  EXPECT_NE(SentOf(wires[0]), SentOf(wires[1]));  // ... sealed and signed again, later
+  EXPECT_NE(wires[0], wires[1]);
+}
+
+TEST_F(DeliveryTest, FailuresBackOffExponentiallyWithJitterAndKeepTheError) {
+  const std::string id = NewMessageId();
+  outbox_.Enqueue(id, "XB", "request", "{}");
+  transport_.Route("http://xb", nullptr);  // the peer is down
+  auto w = Worker();
+  const int64_t expected_ms[] = {1000, 2000, 4000, 8000, 8000, 8000};
+  for (int64_t full : expected_ms) {
+    const int64_t before = clock_.micros();
+    Attempt a = w->DeliverOne(outbox_.Get(id).m);
+    ASSERT_FALSE(a.delivered);
+    ASSERT_TRUE(a.next_attempt.has_value());
+    const int64_t delay_ms =
+        (a.next_attempt->seconds * 1'000'000 + a.next_attempt->nanos / 1000 - before) / 1000;
+    EXPECT_GE(delay_ms, full / 2) << "after " << outbox_.Get(id).m.attempts << " failures";
+    EXPECT_LE(delay_ms, full);
+    // Not due before its time.
+    EXPECT_TRUE(outbox_.Due(clock_.Now(), 10)->empty());
+    clock_.Advance(std::chrono::milliseconds(delay_ms));
+    EXPECT_EQ(outbox_.Due(clock_.Now(), 10)->size(), 1u);
+  }
+  FakeOutbox::Row row = outbox_.Get(id);
+  EXPECT_EQ(row.m.attempts, 6);
+  ASSERT_FALSE(row.errors.empty());
+  EXPECT_NE(row.errors.back().find("connection refused"), std::string::npos) << row.errors.back();
+}
+
+TEST_F(DeliveryTest, ALostAnswerIsRecoveredWithoutASecondEffect) {
+  const std::string id = Enqueue();
+  int calls = 0;
+  transport_.set_fault([&](const std::string&) {
+    return ++calls == 1 ? LoopbackTransport::Fault::kDropResponse : LoopbackTransport::Fault::kNone;
+  });
+  auto w = Worker();
+  Attempt first = w->DeliverOne(outbox_.Get(id).m);
+  EXPECT_FALSE(first.delivered);
+  EXPECT_EQ(node_b_.applied().size(), 1u);  // the peer applied it; we did not hear back
+  clock_.Advance(2s);
+  Attempt second = w->DeliverOne(outbox_.Get(id).m);
+  ASSERT_TRUE(second.delivered) << second.error.ToString();
+  EXPECT_EQ(node_b_.applied().size(), 1u);  // exactly once
+  auto r = VerifyReceipt(second.receipt, KeysOf(xb_), id);
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->duplicate);  // the original receipt, given again
+}
+
+TEST_F(DeliveryTest, PeerRefusalsAreFailuresWithThePeersReason) {
+  const std::string id = Enqueue();
+  node_b_.FailNext(FailedPreconditionError("answered is not allowed from submitted"));
+  auto w = Worker();
+  Attempt a = w->DeliverOne(outbox_.Get(id).m);
+  EXPECT_FALSE(a.delivered);
+  EXPECT_EQ(a.error.code(), StatusCode::kUnavailable);
+  EXPECT_NE(a.error.message().find("XB answered HTTP 409"), std::string::npos) << a.error.message();
+}
+
+TEST_F(DeliveryTest, AnUnknownPeerIsAFailureThatSaysSo) {
+  const std::string id = NewMessageId();
+  outbox_.Enqueue(id, "XZ", "request", "{}");
+  auto w = Worker();
+  Attempt a = w->DeliverOne(outbox_.Get(id).m);
+  EXPECT_FALSE(a.delivered);
+  EXPECT_EQ(a.error.message(), "no peer XZ in the trust list");
+  EXPECT_EQ(transport_.posts(), 0);
+}
+
+// A transport that answers 200 with a receipt chosen by the test.
+class ForgingTransport : public Transport {
+ public:
+  explicit ForgingTransport(Identity r) : recipient(std::move(r)) {}
+  std::function<std::string(const OpenedEnvelope&)> make;
+  Identity recipient;
+  StatusOr<TransportResponse> Post(const std::string&, const std::string&, const std::string& body,
+                                   std::chrono::milliseconds) override {
+    TrustLookup any = [&](std::string_view) -> std::optional<PeerKeys> { return sender; };
+    EnvelopeCheck c = OpenEnvelope(body, recipient, any, now);
+    if (!c.ok()) return TransportResponse{400, ""};
+    return TransportResponse{200, make(*c.envelope)};
+  }
+  StatusOr<TransportResponse> Get(const std::string&, const std::string&,
+                                  std::chrono::milliseconds) override {
+    return TransportResponse{404, ""};
+  }
+  PeerKeys sender;
+  Timestamp now;
+};
+
+TEST_F(DeliveryTest, AReceiptThatProvesNothingIsRefused) {
+  ForgingTransport forging(xb_);
+  forging.sender = KeysOf(xa_);
+  forging.now = clock_.Now();
+  auto receipt = [&](const OpenedEnvelope& e, const Identity& signer, std::string id,
+                     std::string sha, std::string to) {
+    Receipt r{std::move(id), std::move(sha), signer.state, std::move(to), clock_.Now(), false, ""};
+    (void)e;
+    return SignReceipt(signer, r);
+  };
+  struct Case {
+    std::string name;
+    std::function<std::string(const OpenedEnvelope&)> make;
+    std::string expect;
+  };
+  const Case cases[] = {
+      {"signed by another key",
+       [&](const OpenedEnvelope& e) {
+         return receipt(e, MakeIdentity("XB"), e.message.id, e.body_sha256, "XA");
+       },
+       "does not verify"},
+      {"for another message",
+       [&](const OpenedEnvelope& e) {
+         return receipt(e, xb_, NewMessageId(), e.body_sha256, "XA");
+       },
+       "acknowledges message"},
+      {"for other content",
+       [&](const OpenedEnvelope& e) {
+         return receipt(e, xb_, e.message.id, std::string(64, '0'), "XA");
+       },
+       "acknowledges other content"},
+      {"to someone else",
+       [&](const OpenedEnvelope& e) { return receipt(e, xb_, e.message.id, e.body_sha256, "XC"); },
+       "is addressed to XC"},
+      {"not a receipt", [](const OpenedEnvelope&) { return std::string("{}"); }, "does not verify"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    forging.make = c.make;
+    const std::string id = Enqueue();
+    DeliveryWorker w(xa_, &outbox_, &peers_a_, &forging, &checkpoint_a_, nullptr, clock_, Options(),
+                     nullptr);
+    Attempt a = w.DeliverOne(outbox_.Get(id).m);
+    EXPECT_FALSE(a.delivered);
+    EXPECT_NE(a.error.message().find(c.expect), std::string::npos) << a.error.message();
+    EXPECT_FALSE(outbox_.Get(id).receipt.has_value());
+  }
+}
+
+TEST_F(DeliveryTest, TheBackgroundWorkerDeliversEverythingWithBoundedConcurrencyPerPeer) {
+  std::atomic<int> now{0}, peak{0};
+  transport_.set_hook([&] {
+    const int n = ++now;
+    int p = peak.load();
+    while (n > p && !peak.compare_exchange_weak(p, n)) {
+    }
+    std::this_thread::sleep_for(3ms);
+    --now;
+  });
+  DeliveryOptions o = Options();
+  o.threads = 8;
+  o.max_in_flight_per_peer = 3;
+  auto w = Worker(o);
+  ASSERT_TRUE(w->Start().ok());
+  for (int i = 0; i < 60; ++i) Enqueue(R"({"n":)" + std::to_string(i) + "}");
+  w->Wake();
+  ASSERT_TRUE(WaitFor([&] { return outbox_.Undelivered() == 0; }));
+  w->Stop();
+  EXPECT_EQ(node_b_.applied().size(), 60u);
+  EXPECT_EQ(outbox_.deliveries(), 60);
+  EXPECT_LE(peak.load(), 3);
+  EXPECT_GE(peak.load(), 2);  // the bound is used, not just respected
+}
+
+TEST_F(DeliveryTest, TheScheduleSurvivesARestart) {
+  transport_.Route("http://xb", nullptr);  // the peer is down
+  const std::string id = Enqueue();
+  {
+    auto w = Worker();
+    ASSERT_TRUE(w->Start().ok());
+    ASSERT_TRUE(WaitFor([&] { return outbox_.Get(id).m.attempts == 1; }));
+    w->Stop();
+  }
+  const int posts = transport_.posts();
+  transport_.Route("http://xb", &inbox_b_);  // the peer is back; we restart
+  auto w = Worker();
+  ASSERT_TRUE(w->Start().ok());
+  std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(transport_.posts(), posts) << "retried before its time";
+  clock_.Advance(2s);
+  w->Wake();
+  ASSERT_TRUE(WaitFor([&] { return outbox_.Undelivered() == 0; }));
+  w->Stop();
+  EXPECT_EQ(node_b_.applied().size(), 1u);
+}
+
+TEST_F(DeliveryTest, WakeDeliversWithoutWaitingForThePoll) {
+  DeliveryOptions o = Options();
+  o.poll_interval = 60s;
+  auto w = Worker(o);
+  ASSERT_TRUE(w->Start().ok());
+  std::this_thread::sleep_for(20ms);  // the first look at the outbox is over
+  Enqueue();
+  w->Wake();
+  EXPECT_TRUE(WaitFor([&] { return outbox_.Undelivered() == 0; }, 5s));
+  w->Stop();
+}
+
+TEST_F(DeliveryTest, OptionsAreChecked) {
+  DeliveryOptions o = Options();
+  o.max_in_flight_per_peer = 0;
+  EXPECT_EQ(ValidateDeliveryOptions(o).message(),
+            "deliveries in flight per peer must be between 1 and 256");
+  o = Options();
+  o.retry.max = 10ms;
+  EXPECT_EQ(ValidateDeliveryOptions(o).code(), StatusCode::kInvalidArgument);
+  o = Options();
+  o.threads = 0;
+  auto w = Worker(o);
+  EXPECT_EQ(w->Start().message(), "delivery threads must be between 1 and 256");
+}
+
+}  // namespace
+}  // namespace comity::federation
