@@ -5,94 +5,104 @@
 namespace comity::store {
 namespace {
 
+// Built field by field so that the table does not depend on every member of Migration (a
+// dialect-specific variant, if ever needed, is set the same way).
+constexpr Migration NodeMigration(int version, std::string_view name, std::string_view sql) {
+  Migration m{};
+  m.version = version;
+  m.name = name;
+  m.sql = sql;
+  return m;
+}
+
 // Portable SQL only (docs/formats/node-store.md): TEXT, BIGINT and INTEGER columns, explicit
 // keys, `?` placeholders. An optional text is bound as '' and stored as NULL through
-// NULLIF(?, ''); an optional time is bound as 0 and stored as NULL through
+// NULLIF(CAST(? AS TEXT), ''); an optional time is bound as 0 and stored as NULL through
 // NULLIF(?, CAST(0 AS BIGINT)) (no stored time is the epoch itself).
 constexpr Migration kNodeMigrations[] = {
-    {1, "node tables",
-     "CREATE TABLE requests ("
-     " id TEXT PRIMARY KEY,"
-     " direction TEXT NOT NULL CHECK (direction IN ('outgoing', 'incoming')),"
-     " state TEXT NOT NULL,"
-     " requesting_state TEXT NOT NULL,"
-     " requested_state TEXT NOT NULL,"
-     " urgency TEXT NOT NULL,"
-     " request_json TEXT NOT NULL,"
-     " screening_json TEXT,"
-     " screening_outcome TEXT,"
-     " decision_json TEXT,"
-     " conditions_json TEXT,"
-     " respond_by BIGINT,"
-     " awaiting_answer INTEGER NOT NULL CHECK (awaiting_answer IN (0, 1)),"
-     " assignee TEXT,"
-     " created_by TEXT NOT NULL,"
-     " created BIGINT NOT NULL,"
-     " updated BIGINT NOT NULL,"
-     " version BIGINT NOT NULL CHECK (version >= 1));"
-     "CREATE INDEX requests_by_created ON requests (created, id);"
-     "CREATE INDEX requests_by_state ON requests (direction, state);"
-     "CREATE INDEX requests_by_deadline ON requests (awaiting_answer, respond_by);"
-     "CREATE TABLE request_events ("
-     " request_id TEXT NOT NULL REFERENCES requests (id),"
-     " seq BIGINT NOT NULL CHECK (seq >= 1),"
-     " at BIGINT NOT NULL,"
-     " actor TEXT NOT NULL,"
-     " action TEXT NOT NULL,"
-     " from_state TEXT,"
-     " to_state TEXT NOT NULL,"
-     " reason TEXT,"
-     " detail_json TEXT,"
-     " log_index BIGINT NOT NULL UNIQUE,"
-     " PRIMARY KEY (request_id, seq));"
-     "CREATE TABLE log_records ("
-     " leaf_index BIGINT PRIMARY KEY,"
-     " salt TEXT NOT NULL,"
-     " record TEXT NOT NULL,"
-     " created BIGINT NOT NULL);"
-     "CREATE INDEX log_records_by_created ON log_records (created);"
-     "CREATE TABLE users ("
-     " name TEXT PRIMARY KEY,"
-     " role TEXT NOT NULL,"
-     " token_sha256 TEXT NOT NULL UNIQUE,"
-     " created BIGINT NOT NULL,"
-     " created_by TEXT NOT NULL,"
-     " revoked BIGINT,"
-     " revoked_by TEXT);"
-     "CREATE TABLE profiles ("
-     " code TEXT PRIMARY KEY,"
-     " profile_json TEXT NOT NULL,"
-     " sha256 TEXT NOT NULL,"
-     " updated BIGINT NOT NULL,"
-     " updated_by TEXT NOT NULL);"
-     "CREATE TABLE peers ("
-     " state TEXT PRIMARY KEY,"
-     " url TEXT NOT NULL,"
-     " sign_key TEXT NOT NULL,"
-     " box_key TEXT NOT NULL,"
-     " log_vkey TEXT,"
-     " added BIGINT NOT NULL,"
-     " updated BIGINT NOT NULL);"
-     "CREATE TABLE outbox ("
-     " message_id TEXT PRIMARY KEY,"
-     " recipient TEXT NOT NULL,"
-     " kind TEXT NOT NULL,"
-     " body TEXT NOT NULL,"
-     " request_id TEXT,"
-     " created BIGINT NOT NULL,"
-     " next_attempt BIGINT NOT NULL,"
-     " attempts BIGINT NOT NULL,"
-     " last_error TEXT,"
-     " delivered BIGINT,"
-     " receipt TEXT);"
-     "CREATE INDEX outbox_due ON outbox (delivered, next_attempt);"
-     "CREATE TABLE inbox ("
-     " message_id TEXT PRIMARY KEY,"
-     " sender TEXT NOT NULL,"
-     " kind TEXT NOT NULL,"
-     " body_sha256 TEXT NOT NULL,"
-     " request_id TEXT,"
-     " received BIGINT NOT NULL);"},
+    NodeMigration(1, "node tables",
+                  "CREATE TABLE requests ("
+                  " id TEXT PRIMARY KEY,"
+                  " direction TEXT NOT NULL CHECK (direction IN ('outgoing', 'incoming')),"
+                  " state TEXT NOT NULL,"
+                  " requesting_state TEXT NOT NULL,"
+                  " requested_state TEXT NOT NULL,"
+                  " urgency TEXT NOT NULL,"
+                  " request_json TEXT NOT NULL,"
+                  " screening_json TEXT,"
+                  " screening_outcome TEXT,"
+                  " decision_json TEXT,"
+                  " conditions_json TEXT,"
+                  " respond_by BIGINT,"
+                  " awaiting_answer INTEGER NOT NULL CHECK (awaiting_answer IN (0, 1)),"
+                  " assignee TEXT,"
+                  " created_by TEXT NOT NULL,"
+                  " created BIGINT NOT NULL,"
+                  " updated BIGINT NOT NULL,"
+                  " version BIGINT NOT NULL CHECK (version >= 1));"
+                  "CREATE INDEX requests_by_created ON requests (created, id);"
+                  "CREATE INDEX requests_by_state ON requests (direction, state);"
+                  "CREATE INDEX requests_by_deadline ON requests (awaiting_answer, respond_by);"
+                  "CREATE TABLE request_events ("
+                  " request_id TEXT NOT NULL REFERENCES requests (id),"
+                  " seq BIGINT NOT NULL CHECK (seq >= 1),"
+                  " at BIGINT NOT NULL,"
+                  " actor TEXT NOT NULL,"
+                  " action TEXT NOT NULL,"
+                  " from_state TEXT,"
+                  " to_state TEXT NOT NULL,"
+                  " reason TEXT,"
+                  " detail_json TEXT,"
+                  " log_index BIGINT NOT NULL UNIQUE,"
+                  " PRIMARY KEY (request_id, seq));"
+                  "CREATE TABLE log_records ("
+                  " leaf_index BIGINT PRIMARY KEY,"
+                  " salt TEXT NOT NULL,"
+                  " record TEXT NOT NULL,"
+                  " created BIGINT NOT NULL);"
+                  "CREATE INDEX log_records_by_created ON log_records (created);"
+                  "CREATE TABLE users ("
+                  " name TEXT PRIMARY KEY,"
+                  " role TEXT NOT NULL,"
+                  " token_sha256 TEXT NOT NULL UNIQUE,"
+                  " created BIGINT NOT NULL,"
+                  " created_by TEXT NOT NULL,"
+                  " revoked BIGINT,"
+                  " revoked_by TEXT);"
+                  "CREATE TABLE profiles ("
+                  " code TEXT PRIMARY KEY,"
+                  " profile_json TEXT NOT NULL,"
+                  " sha256 TEXT NOT NULL,"
+                  " updated BIGINT NOT NULL,"
+                  " updated_by TEXT NOT NULL);"
+                  "CREATE TABLE peers ("
+                  " state TEXT PRIMARY KEY,"
+                  " url TEXT NOT NULL,"
+                  " sign_key TEXT NOT NULL,"
+                  " box_key TEXT NOT NULL,"
+                  " log_vkey TEXT,"
+                  " added BIGINT NOT NULL,"
+                  " updated BIGINT NOT NULL);"
+                  "CREATE TABLE outbox ("
+                  " message_id TEXT PRIMARY KEY,"
+                  " recipient TEXT NOT NULL,"
+                  " kind TEXT NOT NULL,"
+                  " body TEXT NOT NULL,"
+                  " request_id TEXT,"
+                  " created BIGINT NOT NULL,"
+                  " next_attempt BIGINT NOT NULL,"
+                  " attempts BIGINT NOT NULL,"
+                  " last_error TEXT,"
+                  " delivered BIGINT,"
+                  " receipt TEXT);"
+                  "CREATE INDEX outbox_due ON outbox (delivered, next_attempt);"
+                  "CREATE TABLE inbox ("
+                  " message_id TEXT PRIMARY KEY,"
+                  " sender TEXT NOT NULL,"
+                  " kind TEXT NOT NULL,"
+                  " body_sha256 TEXT NOT NULL,"
+                  " request_id TEXT,"
+                  " received BIGINT NOT NULL);"),
 };
 
 const std::string& OrEmpty(const std::optional<std::string>& s) {
@@ -254,10 +264,11 @@ StatusOr<std::unique_ptr<NodeStore>> NodeStore::Open(Database* db) {
 // --- requests ------------------------------------------------------------------------------
 
 Status NodeStore::InsertRequest(const RequestRecord& r) {
-  static const std::string sql =
-      Sql("INSERT INTO requests (", kRequestColumns,
-          ") VALUES (?, ?, ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, ''), "
-          "NULLIF(?, ''), NULLIF(?, CAST(0 AS BIGINT)), ?, NULLIF(?, ''), ?, ?, ?, ?)");
+  static const std::string sql = Sql("INSERT INTO requests (", kRequestColumns,
+                                     ") VALUES (?, ?, ?, ?, ?, ?, ?, NULLIF(CAST(? AS TEXT), ''), "
+                                     "NULLIF(CAST(? AS TEXT), ''), NULLIF(CAST(? AS TEXT), ''), "
+                                     "NULLIF(CAST(? AS TEXT), ''), NULLIF(?, CAST(0 AS BIGINT)), "
+                                     "?, NULLIF(CAST(? AS TEXT), ''), ?, ?, ?, ?)");
   ASSIGN_OR_RETURN(Statement * st, db_->Prepare(sql));
   const int64_t respond_by = OrZero(r.respond_by);
   RETURN_IF_ERROR(st->Bind(r.id, r.direction, r.state, r.requesting_state, r.requested_state,
@@ -278,13 +289,16 @@ Status NodeStore::UpdateRequest(const RequestRecord& r, int64_t expected_version
   }
   ASSIGN_OR_RETURN(
       Statement * st,
-      db_->Prepare("UPDATE requests SET direction = ?, state = ?, requesting_state = ?, "
-                   "requested_state = ?, urgency = ?, request_json = ?, "
-                   "screening_json = NULLIF(?, ''), screening_outcome = NULLIF(?, ''), "
-                   "decision_json = NULLIF(?, ''), conditions_json = NULLIF(?, ''), "
-                   "respond_by = NULLIF(?, CAST(0 AS BIGINT)), awaiting_answer = ?, "
-                   "assignee = NULLIF(?, ''), created_by = ?, created = ?, updated = ?, "
-                   "version = ? WHERE id = ? AND version = ?"));
+      db_->Prepare(
+          "UPDATE requests SET direction = ?, state = ?, requesting_state = ?, "
+          "requested_state = ?, urgency = ?, request_json = ?, "
+          "screening_json = NULLIF(CAST(? AS TEXT), ''), screening_outcome = NULLIF(CAST(? AS "
+          "TEXT), ''), "
+          "decision_json = NULLIF(CAST(? AS TEXT), ''), conditions_json = NULLIF(CAST(? AS TEXT), "
+          "''), "
+          "respond_by = NULLIF(?, CAST(0 AS BIGINT)), awaiting_answer = ?, "
+          "assignee = NULLIF(CAST(? AS TEXT), ''), created_by = ?, created = ?, updated = ?, "
+          "version = ? WHERE id = ? AND version = ?"));
   const int64_t respond_by = OrZero(r.respond_by);
   RETURN_IF_ERROR(st->Bind(r.direction, r.state, r.requesting_state, r.requested_state, r.urgency,
                            r.request_json, OrEmpty(r.screening_json), OrEmpty(r.screening_outcome),
@@ -315,11 +329,15 @@ StatusOr<std::vector<RequestRecord>> NodeStore::ListRequests(const RequestFilter
   // first; the cursor is the last row's (created, id).
   static const std::string sql =
       Sql("SELECT ", kRequestColumns,
-          " FROM requests WHERE (? = '' OR direction = ?) AND (? = '' OR state = ?)"
-          " AND (? = '' OR requesting_state = ?) AND (? = '' OR requested_state = ?)"
-          " AND (? = 0 OR (awaiting_answer = 1 AND respond_by IS NOT NULL AND respond_by < ?))"
-          " AND (? = 0 OR NOT (awaiting_answer = 1 AND respond_by IS NOT NULL AND respond_by < ?))"
-          " AND (? = 0 OR created < ? OR (created = ? AND id < ?))"
+          " FROM requests WHERE (CAST(? AS TEXT) = '' OR direction = ?) AND (CAST(? AS TEXT) = '' "
+          "OR state = ?)"
+          " AND (CAST(? AS TEXT) = '' OR requesting_state = ?) AND (CAST(? AS TEXT) = '' OR "
+          "requested_state = ?)"
+          " AND (CAST(? AS BIGINT) = 0 OR (awaiting_answer = 1 AND respond_by IS NOT NULL AND "
+          "respond_by < ?))"
+          " AND (CAST(? AS BIGINT) = 0 OR NOT (awaiting_answer = 1 AND respond_by IS NOT NULL AND "
+          "respond_by < ?))"
+          " AND (CAST(? AS BIGINT) = 0 OR created < ? OR (created = ? AND id < ?))"
           " ORDER BY created DESC, id DESC LIMIT ?");
   ASSIGN_OR_RETURN(Statement * st, db_->Prepare(sql));
   const int only_overdue = f.overdue.has_value() && *f.overdue ? 1 : 0;
@@ -366,7 +384,8 @@ Status NodeStore::InsertEvent(const EventRecord& e) {
       Statement * st,
       db_->Prepare("INSERT INTO request_events (request_id, seq, at, actor, action, from_state, "
                    "to_state, reason, detail_json, log_index) VALUES (?, ?, ?, ?, ?, "
-                   "NULLIF(?, ''), ?, NULLIF(?, ''), NULLIF(?, ''), ?)"));
+                   "NULLIF(CAST(? AS TEXT), ''), ?, NULLIF(CAST(? AS TEXT), ''), NULLIF(CAST(? AS "
+                   "TEXT), ''), ?)"));
   RETURN_IF_ERROR(st->Bind(e.request_id, e.seq, e.at, e.actor, e.action, OrEmpty(e.from_state),
                            e.to_state, OrEmpty(e.reason), OrEmpty(e.detail_json), e.log_index));
   return st->Run();
@@ -440,7 +459,7 @@ constexpr std::string_view kUserColumns =
 Status NodeStore::InsertUser(const UserRecord& u) {
   static const std::string sql =
       Sql("INSERT INTO users (", kUserColumns,
-          ") VALUES (?, ?, ?, ?, ?, NULLIF(?, CAST(0 AS BIGINT)), NULLIF(?, ''))");
+          ") VALUES (?, ?, ?, ?, ?, NULLIF(?, CAST(0 AS BIGINT)), NULLIF(CAST(? AS TEXT), ''))");
   ASSIGN_OR_RETURN(Statement * st, db_->Prepare(sql));
   const int64_t revoked = OrZero(u.revoked);
   RETURN_IF_ERROR(st->Bind(u.name, u.role, u.token_sha256, u.created, u.created_by, revoked,
@@ -525,9 +544,10 @@ StatusOr<std::vector<ProfileRecord>> NodeStore::ListProfiles() {
 // --- peers ---------------------------------------------------------------------------------
 
 Status NodeStore::InsertPeer(const PeerRecord& p) {
-  ASSIGN_OR_RETURN(Statement * st,
-                   db_->Prepare("INSERT INTO peers (state, url, sign_key, box_key, log_vkey, "
-                                "added, updated) VALUES (?, ?, ?, ?, NULLIF(?, ''), ?, ?)"));
+  ASSIGN_OR_RETURN(
+      Statement * st,
+      db_->Prepare("INSERT INTO peers (state, url, sign_key, box_key, log_vkey, "
+                   "added, updated) VALUES (?, ?, ?, ?, NULLIF(CAST(? AS TEXT), ''), ?, ?)"));
   RETURN_IF_ERROR(
       st->Bind(p.state, p.url, p.sign_key, p.box_key, OrEmpty(p.log_vkey), p.added, p.updated));
   Status s = st->Run();
@@ -538,12 +558,13 @@ Status NodeStore::InsertPeer(const PeerRecord& p) {
 }
 
 Status NodeStore::ReplacePeer(const PeerRecord& p) {
-  ASSIGN_OR_RETURN(Statement * st,
-                   db_->Prepare("INSERT INTO peers (state, url, sign_key, box_key, log_vkey, "
-                                "added, updated) VALUES (?, ?, ?, ?, NULLIF(?, ''), ?, ?) "
-                                "ON CONFLICT (state) DO UPDATE SET url = excluded.url, sign_key "
-                                "= excluded.sign_key, box_key = excluded.box_key, log_vkey = "
-                                "excluded.log_vkey, updated = excluded.updated"));
+  ASSIGN_OR_RETURN(
+      Statement * st,
+      db_->Prepare("INSERT INTO peers (state, url, sign_key, box_key, log_vkey, "
+                   "added, updated) VALUES (?, ?, ?, ?, NULLIF(CAST(? AS TEXT), ''), ?, ?) "
+                   "ON CONFLICT (state) DO UPDATE SET url = excluded.url, sign_key "
+                   "= excluded.sign_key, box_key = excluded.box_key, log_vkey = "
+                   "excluded.log_vkey, updated = excluded.updated"));
   RETURN_IF_ERROR(
       st->Bind(p.state, p.url, p.sign_key, p.box_key, OrEmpty(p.log_vkey), p.added, p.updated));
   return st->Run();
@@ -567,9 +588,10 @@ StatusOr<std::vector<PeerRecord>> NodeStore::ListPeers() {
 // --- inbox ---------------------------------------------------------------------------------
 
 Status NodeStore::InsertInbox(const InboxRecord& r) {
-  ASSIGN_OR_RETURN(Statement * st,
-                   db_->Prepare("INSERT INTO inbox (message_id, sender, kind, body_sha256, "
-                                "request_id, received) VALUES (?, ?, ?, ?, NULLIF(?, ''), ?)"));
+  ASSIGN_OR_RETURN(
+      Statement * st,
+      db_->Prepare("INSERT INTO inbox (message_id, sender, kind, body_sha256, "
+                   "request_id, received) VALUES (?, ?, ?, ?, NULLIF(CAST(? AS TEXT), ''), ?)"));
   RETURN_IF_ERROR(
       st->Bind(r.message_id, r.sender, r.kind, r.body_sha256, OrEmpty(r.request_id), r.received));
   Status s = st->Run();
@@ -605,9 +627,10 @@ constexpr std::string_view kOutboxColumns =
 }
 
 Status Outbox::Enqueue(const OutboxMessage& m) {
-  static const std::string sql = Sql("INSERT INTO outbox (", kOutboxColumns,
-                                     ") VALUES (?, ?, ?, ?, NULLIF(?, ''), ?, ?, ?, NULLIF(?, ''), "
-                                     "NULLIF(?, CAST(0 AS BIGINT)), NULLIF(?, ''))");
+  static const std::string sql = Sql(
+      "INSERT INTO outbox (", kOutboxColumns,
+      ") VALUES (?, ?, ?, ?, NULLIF(CAST(? AS TEXT), ''), ?, ?, ?, NULLIF(CAST(? AS TEXT), ''), "
+      "NULLIF(?, CAST(0 AS BIGINT)), NULLIF(CAST(? AS TEXT), ''))");
   ASSIGN_OR_RETURN(Statement * st, db_->Prepare(sql));
   const int64_t delivered = OrZero(m.delivered);
   RETURN_IF_ERROR(st->Bind(m.message_id, m.recipient, m.kind, m.body, OrEmpty(m.request_id),
