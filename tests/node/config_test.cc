@@ -78,6 +78,11 @@ TEST_P(BadConfigTest, IsRefusedNamingTheKeyAndWhy) {
   EXPECT_NE(c.status().message().find("comity.toml"), std::string::npos);
 }
 
+// Readable test names: the case's index.
+std::string CaseName(const ::testing::TestParamInfo<BadConfig>& info) {
+  return "case" + std::to_string(info.index);
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Cases, BadConfigTest,
     ::testing::Values(
@@ -102,7 +107,8 @@ INSTANTIATE_TEST_SUITE_P(
                   "retry_max_seconds = 10\n",
                   "must not exceed"},
         BadConfig{"[node]\nstate = \"XA\"\n[auth]\nmax_failures = 0\n", "auth.max_failures"},
-        BadConfig{"[node\nstate = \"XA\"\n", "comity.toml:1:"}));
+        BadConfig{"[node\nstate = \"XA\"\n", "comity.toml:1:"}),
+    CaseName);
 
 TEST(ConfigTest, ListenAcceptsIpv6AndPortZero) {
   NodeConfig c;
