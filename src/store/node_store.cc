@@ -355,10 +355,11 @@ StatusOr<std::vector<RequestRecord>> NodeStore::ListRequests(const RequestFilter
 }
 
 StatusOr<std::vector<RequestCount>> NodeStore::CountRequests() {
+  // NULL sorts first in SQLite and last in PostgreSQL: coalesce gives both the same order.
   ASSIGN_OR_RETURN(Statement * st,
                    db_->Prepare("SELECT direction, state, screening_outcome, count(*) FROM "
                                 "requests GROUP BY direction, state, screening_outcome "
-                                "ORDER BY direction, state, screening_outcome"));
+                                "ORDER BY direction, state, coalesce(screening_outcome, '')"));
   return Collect<RequestCount>(st, [](Statement* s) {
     RequestCount c;
     c.direction = s->Text(0);

@@ -347,6 +347,18 @@ TEST_P(NodeStoreTest, OptimisticConcurrencyAcrossConnections) {
   EXPECT_EQ(store_->GetRequest("XA-1").value()->state, "withdrawn");
 }
 
+TEST_P(NodeStoreTest, CountsListNoOutcomeFirstOnBothBackends) {
+  RequestRecord screened = Request("XA-1", 10, "incoming", "in_review");
+  screened.screening_outcome = "review";
+  ASSERT_TRUE(store_->InsertRequest(screened).ok());
+  RequestRecord plain = Request("XA-2", 11, "incoming", "in_review");
+  ASSERT_TRUE(store_->InsertRequest(plain).ok());
+  auto counts = store_->CountRequests().value();
+  ASSERT_EQ(counts.size(), 2u);
+  EXPECT_EQ(counts[0].screening_outcome, "");
+  EXPECT_EQ(counts[1].screening_outcome, "review");
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, NodeStoreTest,
                          ::testing::Values(Dialect::kSqlite, Dialect::kPostgres),
                          testing::DialectParamName);
