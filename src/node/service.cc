@@ -1,9 +1,16 @@
 #include "node/service.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <boost/json.hpp>
 #include <cctype>
+#include <cerrno>
 #include <charconv>
+#include <cstring>
+#include <set>
 
 #include "core/canonical_json.h"
 #include "core/codec.h"
@@ -330,7 +337,9 @@ struct NodeService::Change {
   std::vector<PendingEvent> events;
   std::vector<store::OutboxMessage> outbox;
   std::optional<store::InboxRecord> inbox;
-  std::optional<std::pair<std::string, std::string>> delivered;  // message id, receipt
+  std::vector<std::pair<std::string, std::string>> delivered;  // message id, receipt
+  // More request updates (a batch of deliveries): the record and its expected version.
+  std::vector<std::pair<store::RequestRecord, int64_t>> updates;
 };
 
 template <typename F>
@@ -354,7 +363,14 @@ auto NodeService::WithReader(F f) -> decltype(f(std::declval<Connection&>())) {
 
 NodeService::NodeService(ServiceOptions options) : options_(std::move(options)) {}
 
-NodeService::~NodeService() = default;
+NodeService::~NodeService() {
+  if (wal_fd_ >= 0) ::close(wal_fd_);
+}
+
+void NodeService::SetOutboxListener(std::function<void()> listener) {
+  std::lock_guard<std::mutex> lock(mu_);
+  outbox_listener_ = std::move(listener);
+}
 
 StatusOr<std::unique_ptr<NodeService>> NodeService::Open(ServiceOptions options) {
   if (!options.rules) return InvalidArgumentError("the service needs a rule base");
@@ -381,6 +397,13 @@ StatusOr<std::unique_ptr<NodeService>> NodeService::Open(ServiceOptions options)
   ASSIGN_OR_RETURN(svc->writer_, open(true));
   ASSIGN_OR_RETURN(svc->log_, tlog::Log::Open(svc->writer_->log_storage.get(), o.log_key));
   svc->vkey_ = svc->log_->VerifierKey();
+  if (o.group_commit && svc->writer_->db->dialect() == store::Dialect::kSqlite) {
+    // Commits append to the WAL without an fsync; Durable() fsyncs the WAL once for a group.
+    // (In WAL mode with synchronous=NORMAL, SQLite syncs the WAL before a checkpoint and the
+    // database after it, so committed data is durable once the WAL is.)
+    RETURN_IF_ERROR(svc->writer_->db->Exec("PRAGMA synchronous=NORMAL"));
+    svc->wal_path_ = svc->writer_->db->path() + "-wal";
+  }
   for (int i = 0; i < o.readers; ++i) {
     ASSIGN_OR_RETURN(std::unique_ptr<Connection> c, open(false));
     svc->idle_readers_.push_back(std::move(c));
@@ -396,6 +419,9 @@ Status NodeService::Commit(Change& c) {
   RETURN_IF_ERROR(tx.Begin());
   if (c.insert) RETURN_IF_ERROR(w.store->InsertRequest(*c.insert));
   if (c.update) RETURN_IF_ERROR(w.store->UpdateRequest(*c.update, c.expected_version));
+  for (const auto& [record, version] : c.updates) {
+    RETURN_IF_ERROR(w.store->UpdateRequest(record, version));
+  }
 
   std::vector<std::string> leaves;
   std::vector<BuiltLeaf> built;
@@ -433,11 +459,92 @@ Status NodeService::Commit(Change& c) {
   }
   for (const store::OutboxMessage& m : c.outbox) RETURN_IF_ERROR(w.outbox->Enqueue(m));
   if (c.inbox) RETURN_IF_ERROR(w.store->InsertInbox(*c.inbox));
-  if (c.delivered) {
-    RETURN_IF_ERROR(w.outbox->MarkDelivered(c.delivered->first, c.delivered->second,
-                                            ToMicros(options_.clock->Now())));
+  for (const auto& [message_id, receipt] : c.delivered) {
+    RETURN_IF_ERROR(w.outbox->MarkDelivered(message_id, receipt, ToMicros(options_.clock->Now())));
   }
-  return tx.Commit();
+  RETURN_IF_ERROR(DurableCommit(tx));
+  if (!c.outbox.empty() && outbox_listener_) outbox_listener_();
+  return OkStatus();
+}
+
+// --- group commit --------------------------------------------------------------------------
+
+Status NodeService::DurableCommit(store::Transaction& tx) {
+  const uint64_t seq = ++reserved_seq_;
+  Status committed = tx.Commit();
+  {
+    std::lock_guard<std::mutex> lock(sync_mu_);
+    committed_seq_ = seq;  // writers are serialised by mu_: numbers complete in order
+  }
+  sync_cv_.notify_all();
+  RETURN_IF_ERROR(committed);
+  if (wal_path_.empty()) return OkStatus();
+  mu_.unlock();
+  Status synced = SyncTo(seq);
+  mu_.lock();
+  return synced;
+}
+
+Status NodeService::Durable() {
+  const uint64_t seq = ++reserved_seq_;
+  {
+    std::lock_guard<std::mutex> lock(sync_mu_);
+    committed_seq_ = seq;
+  }
+  sync_cv_.notify_all();
+  if (wal_path_.empty()) return OkStatus();
+  mu_.unlock();
+  Status synced = SyncTo(seq);
+  mu_.lock();
+  return synced;
+}
+
+Status NodeService::SyncTo(uint64_t seq) {
+  if (wal_path_.empty()) return OkStatus();
+  std::unique_lock<std::mutex> lock(sync_mu_);
+  // A commit that has its number but is still writing cannot be covered by a sync yet.
+  sync_cv_.wait(lock, [&] { return committed_seq_.load() >= seq; });
+  while (synced_seq_ < seq) {
+    if (syncing_) {
+      sync_cv_.wait(lock);
+      continue;
+    }
+    // Become the syncer for every commit whose frames are in the WAL now.
+    syncing_ = true;
+    const uint64_t target = committed_seq_.load();
+    lock.unlock();
+    Status s = SyncWal();
+    lock.lock();
+    syncing_ = false;
+    if (s.ok()) synced_seq_ = std::max(synced_seq_, target);
+    sync_cv_.notify_all();
+    if (!s.ok()) return s;
+  }
+  return OkStatus();
+}
+
+Status NodeService::SyncWal() {
+  // The WAL keeps its inode while the node's connections are open (SQLite resets it in place);
+  // reopen if it was replaced anyway.
+  struct stat by_path {};
+  struct stat by_fd {};
+  if (wal_fd_ >= 0 && (::fstat(wal_fd_, &by_fd) != 0 || ::stat(wal_path_.c_str(), &by_path) != 0 ||
+                       by_fd.st_ino != by_path.st_ino || by_fd.st_dev != by_path.st_dev)) {
+    ::close(wal_fd_);
+    wal_fd_ = -1;
+  }
+  if (wal_fd_ < 0) {
+    wal_fd_ = ::open(wal_path_.c_str(), O_RDONLY | O_CLOEXEC);
+    if (wal_fd_ < 0) {
+      return UnavailableError("cannot open " + wal_path_ +
+                              " to make commits durable: " + std::strerror(errno));
+    }
+  }
+  if (::fdatasync(wal_fd_) != 0) {
+    return UnavailableError("fdatasync of " + wal_path_ + " failed: " + std::strerror(errno));
+  }
+  ++syncs_;
+  return OkStatus();
 }
 
 StatusOr<store::RequestRecord> NodeService::LoadForUpdate(std::string_view id,
@@ -864,7 +971,10 @@ StatusOr<NewUser> NodeService::AddUser(const Principal& who, std::string_view na
     return PermissionDeniedError("managing users is for admins");
   }
   std::lock_guard<std::mutex> lock(mu_);
-  return node::AddUser(*writer_->store, name, role, who.name, ToMicros(options_.clock->Now()));
+  ASSIGN_OR_RETURN(NewUser u, node::AddUser(*writer_->store, name, role, who.name,
+                                            ToMicros(options_.clock->Now())));
+  RETURN_IF_ERROR(Durable());
+  return u;
 }
 
 Status NodeService::RevokeUser(const Principal& who, std::string_view name) {
@@ -872,7 +982,9 @@ Status NodeService::RevokeUser(const Principal& who, std::string_view name) {
     return PermissionDeniedError("managing users is for admins");
   }
   std::lock_guard<std::mutex> lock(mu_);
-  return node::RevokeUser(*writer_->store, name, who.name, ToMicros(options_.clock->Now()));
+  RETURN_IF_ERROR(
+      node::RevokeUser(*writer_->store, name, who.name, ToMicros(options_.clock->Now())));
+  return Durable();
 }
 
 StatusOr<std::vector<store::UserRecord>> NodeService::ListUsers() {
@@ -894,8 +1006,10 @@ StatusOr<store::PeerRecord> NodeService::AddPeer(const Principal& who, const Pee
     return PermissionDeniedError("managing peers is for admins");
   }
   std::lock_guard<std::mutex> lock(mu_);
-  return node::AddPeer(*writer_->store, peer, options_.state.str(), replace,
-                       ToMicros(options_.clock->Now()));
+  ASSIGN_OR_RETURN(store::PeerRecord p, node::AddPeer(*writer_->store, peer, options_.state.str(),
+                                                      replace, ToMicros(options_.clock->Now())));
+  RETURN_IF_ERROR(Durable());
+  return p;
 }
 
 StatusOr<std::vector<store::PeerRecord>> NodeService::ListPeers() {
@@ -908,8 +1022,11 @@ StatusOr<store::ProfileRecord> NodeService::PutProfile(const Principal& who, std
     return PermissionDeniedError("managing profiles is for admins");
   }
   std::lock_guard<std::mutex> lock(mu_);
-  return node::PutProfile(*writer_->store, code, json_text, who.name,
-                          ToMicros(options_.clock->Now()));
+  ASSIGN_OR_RETURN(store::ProfileRecord p,
+                   node::PutProfile(*writer_->store, code, json_text, who.name,
+                                    ToMicros(options_.clock->Now())));
+  RETURN_IF_ERROR(Durable());
+  return p;
 }
 
 StatusOr<std::optional<store::ProfileRecord>> NodeService::GetProfile(std::string_view code) {
@@ -1151,18 +1268,19 @@ StatusOr<IncomingResult> NodeService::AcceptInformationReply(std::string_view fr
   return IncomingResult{r.id, updated.state, false};
 }
 
-Status NodeService::RecordDelivery(std::string_view message_id, std::string_view receipt) {
+// Adds the recording of one delivery to `c` (requires mu_). False when it was recorded before
+// with the same receipt (nothing to do).
+StatusOr<bool> NodeService::AddDelivery(Change& c, std::string_view message_id,
+                                        std::string_view receipt) {
   if (receipt.empty()) return InvalidArgumentError("a delivery needs the peer's receipt");
-  std::lock_guard<std::mutex> lock(mu_);
   ASSIGN_OR_RETURN(std::optional<store::OutboxMessage> m, writer_->outbox->Get(message_id));
   if (!m) return NotFoundError("no outbox message " + std::string(message_id));
   if (m->delivered) {
-    if (m->receipt && *m->receipt == receipt) return OkStatus();  // recorded before
+    if (m->receipt && *m->receipt == receipt) return false;  // recorded before
     return FailedPreconditionError("outbox message " + std::string(message_id) +
                                    " was already delivered with another receipt");
   }
-  Change c;
-  c.delivered = std::make_pair(std::string(message_id), std::string(receipt));
+  c.delivered.emplace_back(std::string(message_id), std::string(receipt));
   if (m->request_id) {
     ASSIGN_OR_RETURN(std::optional<store::RequestRecord> r,
                      writer_->store->GetRequest(*m->request_id));
@@ -1199,25 +1317,99 @@ Status NodeService::RecordDelivery(std::string_view message_id, std::string_view
       pe.leaf = LeafFromRequest(kLeafReceiptReceived, now, request);
       pe.request_sha256 = Sha256Hex(r->request_json);
       c.events.push_back(std::move(pe));
-      c.update = updated;
-      c.expected_version = r->version;
+      c.updates.emplace_back(std::move(updated), r->version);
     }
   }
+  return true;
+}
+
+Status NodeService::RecordDelivery(std::string_view message_id, std::string_view receipt) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Change c;
+  ASSIGN_OR_RETURN(bool todo, AddDelivery(c, message_id, receipt));
+  if (!todo) return OkStatus();
   return Commit(c);
+}
+
+std::vector<Status> NodeService::RecordDeliveries(
+    const std::vector<std::pair<std::string, std::string>>& receipts) {
+  std::vector<Status> results(receipts.size());
+  if (receipts.size() > kMaxDeliveryBatch) {
+    for (size_t i = 0; i < receipts.size(); ++i) {
+      results[i] = RecordDelivery(receipts[i].first, receipts[i].second);
+    }
+    return results;
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  // One transaction and one log append for the batch. A request touched twice in one batch
+  // (its request and a reply delivered together) waits for the next round, so that each
+  // round reads what the previous one wrote.
+  std::vector<size_t> todo(receipts.size());
+  for (size_t i = 0; i < todo.size(); ++i) todo[i] = i;
+  while (!todo.empty()) {
+    Change c;
+    std::set<std::string> touched;
+    std::vector<size_t> in_change, later;
+    for (size_t i : todo) {
+      StatusOr<std::optional<store::OutboxMessage>> m = writer_->outbox->Get(receipts[i].first);
+      const std::string rid = m.ok() && *m && (*m)->request_id ? *(*m)->request_id : "";
+      if (!rid.empty() && touched.count(rid) != 0) {
+        later.push_back(i);
+        continue;
+      }
+      StatusOr<bool> added = AddDelivery(c, receipts[i].first, receipts[i].second);
+      if (!added.ok()) {
+        results[i] = added.status();
+        continue;
+      }
+      if (*added) {
+        if (!rid.empty()) touched.insert(rid);
+        in_change.push_back(i);
+      }
+    }
+    if (!in_change.empty()) {
+      Status s = Commit(c);
+      if (!s.ok()) {
+        // One bad apple (or a conflict): record them one by one.
+        for (size_t i : in_change) {
+          Change one;
+          StatusOr<bool> added = AddDelivery(one, receipts[i].first, receipts[i].second);
+          results[i] = !added.ok() ? added.status() : (*added ? Commit(one) : OkStatus());
+        }
+      }
+    }
+    todo.swap(later);
+  }
+  return results;
 }
 
 Status NodeService::RecordDeliveryFailure(std::string_view message_id, Timestamp next_attempt,
                                           std::string_view error) {
   std::lock_guard<std::mutex> lock(mu_);
-  return writer_->outbox->Reschedule(message_id, ToMicros(next_attempt), error.substr(0, 2000));
+  RETURN_IF_ERROR(
+      writer_->outbox->Reschedule(message_id, ToMicros(next_attempt), error.substr(0, 2000)));
+  return Durable();
 }
 
 StatusOr<std::vector<store::OutboxMessage>> NodeService::DueMessages(Timestamp now, int limit) {
+  // Nothing leaves the node before it is durable here.
+  RETURN_IF_ERROR(SyncReserved());
   return WithReader([&](Connection& c) { return c.outbox->Due(ToMicros(now), limit); });
 }
 
 StatusOr<int64_t> NodeService::OutboxDepth() {
   return WithReader([](Connection& c) { return c.outbox->Depth(); });
+}
+
+StatusOr<std::optional<store::OutboxMessage>> NodeService::FindOutboxMessage(
+    std::string_view message_id) {
+  return WithReader([&](Connection& c) { return c.outbox->Get(message_id); });
+}
+
+StatusOr<std::optional<store::InboxRecord>> NodeService::FindInboxMessage(
+    std::string_view message_id) {
+  RETURN_IF_ERROR(SyncReserved());  // a duplicate is answered only for what is durable
+  return WithReader([&](Connection& c) { return c.store->GetInbox(message_id); });
 }
 
 // --- the log -------------------------------------------------------------------------------
@@ -1234,14 +1426,19 @@ StatusOr<uint64_t> NodeService::DiscloseDue() {
   }
   if (target <= state.disclosed) return state.disclosed;
   RETURN_IF_ERROR(log_->Disclose(target));
+  RETURN_IF_ERROR(Durable());
   return target;
 }
 
 StatusOr<std::string> NodeService::LogResource(std::string_view path) {
+  // A checkpoint is published only once durable: one that a crash took back would look like a
+  // split view to the witnesses that saw it.
+  RETURN_IF_ERROR(SyncReserved());
   return WithReader([&](Connection& c) { return c.publisher->Resource(path); });
 }
 
 StatusOr<tlog::LogState> NodeService::LogState() {
+  RETURN_IF_ERROR(SyncReserved());
   return WithReader([](Connection& c) -> StatusOr<tlog::LogState> {
     ASSIGN_OR_RETURN(std::optional<tlog::LogState> s, c.log_storage->ReadState());
     if (!s) return NotFoundError("no log has been created");

@@ -18,17 +18,25 @@
 //   AcceptInformationReply(from, message_id, body) the requesting state's reply to our request
 //       for information → in_review.
 //   RecordDelivery(message_id, receipt)             a signed receipt for an outbox message;
-//       a request message moves its request submitted → delivered.
+//       a request message moves its request submitted → delivered. RecordDeliveries records
+//       several in one transaction.
 //   RecordDeliveryFailure(message_id, next, error)  reschedules an outbox message.
 //   DueMessages(now, limit), OutboxDepth()          what the worker sends next.
+//   FindInboxMessage(id), FindOutboxMessage(id)     what was received / sent under an id.
 // Message bodies are described in docs/formats/node-store.md ("Messages").
 //
 // Concurrency: thread-safe. Writes are serialised on one writer connection (the log has one
-// writer); reads use a small pool of reader connections and never wait for a write. Optimistic
+// writer); reads use a small pool of reader connections and never wait for a write.
+// Group commit (SQLite, ServiceOptions::group_commit): a write commits without an fsync and
+// then waits, without holding the writer, until one fdatasync of the WAL covers it — writers
+// that commit meanwhile share that fdatasync, so N concurrent writes cost about one fsync, not
+// N. No call returns before its write is durable, and what leaves the node or is published
+// (due outbox messages, inbox lookups, log resources) is read only once durable. Optimistic
 // concurrency protects against other processes sharing the database: a request row carries a
 // version, and a write that finds another version fails with kAborted (HTTP 409).
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <functional>
 #include <map>
@@ -61,6 +69,7 @@ inline constexpr size_t kMaxReasonBytes = 10'000;
 inline constexpr size_t kMaxInformationBytes = 100'000;
 inline constexpr size_t kMaxConditions = 20;
 inline constexpr size_t kMaxConditionTextBytes = 4'000;
+inline constexpr size_t kMaxDeliveryBatch = 256;  // deliveries recorded in one transaction
 
 using DatabaseOpener = std::function<StatusOr<std::unique_ptr<store::Database>>()>;
 // Builds the log's storage over a connection (SQLite today; the seam for other backends).
@@ -77,6 +86,10 @@ struct ServiceOptions {
   Disclosure disclosure = Disclosure::kEmbargo;
   int embargo_days = 90;
   int readers = 4;  // reader connections (1..64)
+  // SQLite: commit without an fsync each and make commits durable in groups (one fdatasync of
+  // the WAL shared by every writer waiting at that moment) before any call returns. Off: every
+  // commit is fsynced on its own (synchronous=FULL). PostgreSQL commits are durable as they are.
+  bool group_commit = true;
   // Fault injection for tests: wraps the writer's log storage.
   std::function<std::unique_ptr<tlog::LogStorage>(std::unique_ptr<tlog::LogStorage>)>
       wrap_writer_log_storage;
@@ -188,10 +201,19 @@ class NodeService {
                                                   std::string_view message_id,
                                                   std::string_view reply_json);
   Status RecordDelivery(std::string_view message_id, std::string_view receipt);
+  // Several deliveries in one transaction (one log append): what the delivery worker records
+  // when receipts arrive together. One status per item, in order; at most kMaxDeliveryBatch
+  // are grouped (more are recorded one by one).
+  std::vector<Status> RecordDeliveries(
+      const std::vector<std::pair<std::string, std::string>>& receipts);
   Status RecordDeliveryFailure(std::string_view message_id, Timestamp next_attempt,
                                std::string_view error);
   StatusOr<std::vector<store::OutboxMessage>> DueMessages(Timestamp now, int limit);
   StatusOr<int64_t> OutboxDepth();
+  // One outbox message (delivered or not), e.g. to show its receipt.
+  StatusOr<std::optional<store::OutboxMessage>> FindOutboxMessage(std::string_view message_id);
+  // An accepted message, for the inbox's deduplication before it does any work.
+  StatusOr<std::optional<store::InboxRecord>> FindInboxMessage(std::string_view message_id);
 
   // --- the log ---
   // Releases entry bundles past the embargo (all of them when disclosure is immediate).
@@ -203,6 +225,12 @@ class NodeService {
   std::string LogVerifierKey() const;
 
   StatusOr<NodeStats> Stats();
+
+  // Called (on the writing thread, after the change is durable) whenever a change enqueued
+  // messages for peers: the delivery worker's Wake. Set before serving; must be cheap.
+  void SetOutboxListener(std::function<void()> listener);
+  // fdatasync calls made for group commit so far (tests and metrics).
+  uint64_t durability_syncs() const { return syncs_.load(); }
 
   StateCode state() const { return options_.state; }
   const Clock& clock() const { return *options_.clock; }
@@ -219,6 +247,17 @@ class NodeService {
   auto WithReader(F f) -> decltype(f(std::declval<Connection&>()));
 
   Status Commit(Change& change);  // requires mu_
+  StatusOr<bool> AddDelivery(Change& change, std::string_view message_id,
+                             std::string_view receipt);  // requires mu_
+  // Makes a write already committed by the caller durable; requires mu_, which it releases
+  // while it waits so that other writers commit meanwhile (they share the next fdatasync).
+  Status Durable();
+  Status DurableCommit(store::Transaction& tx);  // requires mu_: COMMIT, then Durable
+  // Everything committed so far is durable (readers call it before they answer).
+  Status SyncReserved() { return SyncTo(reserved_seq_.load()); }
+  // Waits until the commits numbered up to `seq` are durable (at most one fdatasync per group).
+  Status SyncTo(uint64_t seq);
+  Status SyncWal();  // requires sync_mu_ not held
   StatusOr<store::RequestRecord> LoadForUpdate(std::string_view id,
                                                std::optional<int64_t> expected_version);
   StatusOr<std::shared_ptr<const StateProfile>> Profile(std::string_view code);  // requires mu_
@@ -243,6 +282,21 @@ class NodeService {
   std::condition_variable pool_cv_;
   std::vector<std::unique_ptr<Connection>> idle_readers_;  // GUARDED_BY(pool_mu_)
   std::string vkey_;
+
+  // Group commit (SQLite): commits are numbered; synced_seq_ is the last one known durable.
+  std::function<void()> outbox_listener_;
+  // A commit takes its number before its COMMIT (readers wait for every reserved number to be
+  // durable, so that they never show what a crash could take back) and publishes it in
+  // committed_seq_ once its frames are in the WAL (what an fdatasync then covers).
+  std::atomic<uint64_t> reserved_seq_{0};
+  std::atomic<uint64_t> committed_seq_{0};
+  std::atomic<uint64_t> syncs_{0};
+  std::string wal_path_;  // empty: every commit is durable by itself
+  std::mutex sync_mu_;
+  std::condition_variable sync_cv_;
+  uint64_t synced_seq_ = 0;  // GUARDED_BY(sync_mu_)
+  bool syncing_ = false;     // GUARDED_BY(sync_mu_)
+  int wal_fd_ = -1;          // used by the one thread that is syncing
 };
 
 // Encodes/decodes the opaque paging cursor (exposed for tests).

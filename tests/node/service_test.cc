@@ -491,6 +491,15 @@ TEST_F(ServiceTest, IncomingMessagesAreIdempotentAndChecked) {
   ASSERT_TRUE(first.ok()) << first.status().ToString();
   EXPECT_FALSE(first->duplicate);
   const uint64_t size = xb.service->LogState().value().size;
+  auto seen = xb.service->FindInboxMessage(m.message_id).value();
+  ASSERT_TRUE(seen.has_value());
+  EXPECT_EQ(seen->sender, "XA");
+  EXPECT_EQ(seen->request_id, std::optional<std::string>(id));
+  EXPECT_EQ(xb.service->FindInboxMessage(std::string(32, 'c')).value(), std::nullopt);
+  auto sent = xa.service->FindOutboxMessage(m.message_id).value();
+  ASSERT_TRUE(sent.has_value());
+  EXPECT_EQ(sent->kind, "request");
+  EXPECT_EQ(sent->delivered, std::nullopt);
   auto again = xb.service->AcceptIncomingRequest("XA", m.message_id, m.body);
   ASSERT_TRUE(again.ok());
   EXPECT_TRUE(again->duplicate);

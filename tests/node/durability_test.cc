@@ -1,0 +1,158 @@
+// Group commit and batched deliveries in the service: concurrent writes share fdatasyncs and
+// all succeed, readers see only what is durable and never wait forever; a batch of receipts is
+// one transaction and one log append, with a status per item; the outbox listener hears of
+// durable enqueues.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "crypto/encoding.h"
+#include "crypto/random.h"
+#include "tests/node/test_util.h"
+
+namespace comity::node {
+namespace {
+
+using testing::DraftBody;
+using testing::Person;
+using testing::ServiceFixture;
+
+const Principal kOfficer = Person("officer-ana7", Role::kOfficer);
+const Principal kAdmin = Person("admin-adm2", Role::kAdmin);
+
+std::string RandomKey() { return crypto::Base64Encode(crypto::RandomString(32)); }
+
+int64_t Count(ServiceFixture& f, const std::string& table) {
+  auto db = f.OpenDb();
+  auto st = db->Prepare("SELECT count(*) FROM " + table).value();
+  EXPECT_TRUE(st->Step().value());
+  const int64_t n = st->Int64(0);
+  st->Reset();
+  return n;
+}
+
+TEST(GroupCommitTest, ConcurrentWritesShareSyncsAndAllSucceed) {
+  ServiceFixture f("XA");
+  constexpr int kThreads = 16, kEach = 10;
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < kEach; ++i) {
+        auto d = f.service->CreateDraft(kOfficer, boost::json::serialize(DraftBody("XA", "XB")));
+        if (d.ok()) ++ok;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), kThreads * kEach);
+  EXPECT_EQ(f.service->LogState().value().size, static_cast<uint64_t>(kThreads * kEach));
+  const uint64_t syncs = f.service->durability_syncs();
+  EXPECT_GT(syncs, 0u);
+  EXPECT_LT(syncs, static_cast<uint64_t>(kThreads * kEach)) << "no fdatasync was shared";
+  // Everything is there for another connection, after the service is gone.
+  f.service.reset();
+  EXPECT_EQ(Count(f, "requests"), kThreads * kEach);
+}
+
+TEST(GroupCommitTest, ReadersNeverWaitForeverAndSeeWhatWasCommitted) {
+  ServiceFixture f("XA");
+  std::atomic<bool> stop{false};
+  std::thread writer([&] {
+    while (!stop) {
+      (void)f.service->CreateDraft(kOfficer, boost::json::serialize(DraftBody("XA", "XB")));
+    }
+  });
+  uint64_t last = 0;
+  for (int i = 0; i < 200; ++i) {
+    auto s = f.service->LogState();  // waits for durability of what was committed
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    EXPECT_GE(s->size, last);
+    last = s->size;
+  }
+  stop = true;
+  writer.join();
+}
+
+class RecordDeliveriesTest : public ::testing::Test {
+ protected:
+  RecordDeliveriesTest() {
+    PeerInput p{"XB", "http://127.0.0.1:9", RandomKey(), RandomKey(), ""};
+    EXPECT_TRUE(f_.service->AddPeer(kAdmin, p, false).ok());
+  }
+  // Submits `n` drafts; returns their outbox message ids.
+  std::vector<std::string> Submit(int n) {
+    for (int i = 0; i < n; ++i) {
+      auto d = f_.service->CreateDraft(kOfficer, boost::json::serialize(DraftBody("XA", "XB")));
+      EXPECT_TRUE(d.ok());
+      ActionInput submit;
+      submit.action = workflow::Action::kSubmit;
+      EXPECT_TRUE(f_.service->Act(kOfficer, d->record.id, submit).ok());
+    }
+    std::vector<std::string> ids;
+    auto due = f_.service->DueMessages(f_.clock.Now(), 100);
+    EXPECT_TRUE(due.ok());
+    if (!due.ok()) return ids;
+    for (const auto& m : *due) ids.push_back(m.message_id);
+    return ids;
+  }
+  ServiceFixture f_{"XA"};
+};
+
+TEST_F(RecordDeliveriesTest, ABatchIsOneTransactionAndOneLogAppend) {
+  std::vector<std::string> ids = Submit(5);
+  ASSERT_EQ(ids.size(), 5u);
+  const uint64_t size = f_.service->LogState().value().size;
+  const int64_t checkpoints = Count(f_, "tlog_checkpoints");
+  std::vector<std::pair<std::string, std::string>> batch;
+  for (const auto& id : ids) batch.emplace_back(id, "receipt-of-" + id);
+  std::vector<Status> r = f_.service->RecordDeliveries(batch);
+  ASSERT_EQ(r.size(), 5u);
+  for (const Status& s : r) EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(f_.service->LogState().value().size, size + 5);   // one receipt entry each ...
+  EXPECT_EQ(Count(f_, "tlog_checkpoints"), checkpoints + 1);  // ... in one append
+  EXPECT_EQ(f_.service->OutboxDepth().value(), 0);
+  RequestQuery q;
+  q.direction = "outgoing";
+  q.state = "delivered";
+  auto page = f_.service->ListRequests(q).value();
+  EXPECT_EQ(page.items.size(), 5u);
+  // Recording the same receipts again changes nothing and is not an error.
+  for (const Status& s : f_.service->RecordDeliveries(batch)) EXPECT_TRUE(s.ok());
+  EXPECT_EQ(f_.service->LogState().value().size, size + 5);
+}
+
+TEST_F(RecordDeliveriesTest, EachItemHasItsOwnStatus) {
+  std::vector<std::string> ids = Submit(2);
+  ASSERT_EQ(ids.size(), 2u);
+  ASSERT_TRUE(f_.service->RecordDelivery(ids[1], "first receipt").ok());
+  std::vector<Status> r = f_.service->RecordDeliveries({{ids[0], "r0"},
+                                                        {ids[0], "r0"},  // twice in one batch
+                                                        {std::string(32, 'f'), "r"},
+                                                        {ids[1], "another receipt"},
+                                                        {ids[1], ""}});
+  ASSERT_EQ(r.size(), 5u);
+  EXPECT_TRUE(r[0].ok()) << r[0].ToString();
+  EXPECT_TRUE(r[1].ok()) << r[1].ToString();  // the same receipt: recorded before
+  EXPECT_EQ(r[2].code(), StatusCode::kNotFound);
+  EXPECT_EQ(r[3].code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(r[4].code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(f_.service->OutboxDepth().value(), 0);
+}
+
+TEST_F(RecordDeliveriesTest, TheOutboxListenerHearsOfDurableEnqueues) {
+  std::atomic<int> woken{0};
+  f_.service->SetOutboxListener([&] { ++woken; });
+  Submit(3);
+  EXPECT_EQ(woken.load(), 3);
+  auto d = f_.service->CreateDraft(kOfficer, boost::json::serialize(DraftBody("XA", "XB")));
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(woken.load(), 3);  // a draft enqueues nothing
+  f_.service->SetOutboxListener(nullptr);
+  Submit(1);
+  EXPECT_EQ(woken.load(), 3);
+}
+
+}  // namespace
+}  // namespace comity::node
