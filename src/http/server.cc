@@ -224,6 +224,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void OnBody(beast::error_code ec);
   void Send(Response resp, bool keep_alive, const Request* req);
   void SendAndClose(int status, std::string_view code, std::string message);
+  // ServerOptions::body_limit_for_path for the request target's path, else max_body_bytes.
+  size_t BodyLimitFor(std::string_view target) const;
   void Close();
 
   beast::tcp_stream stream_;
@@ -231,6 +233,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   Server::Impl* server_;
   std::chrono::steady_clock::time_point started_;
+  size_t body_limit_ = 0;  // of the request being read
 };
 
 }  // namespace
@@ -258,7 +261,12 @@ void Session::ReadHeader(bool first) {
     return;
   }
   parser_.emplace();
-  parser_->body_limit(server_->options.max_body_bytes);
+  // The largest limit any path has; OnHeader applies the one of the request's path.
+  size_t largest = server_->options.max_body_bytes;
+  for (const auto& [path, limit] : server_->options.body_limit_for_path) {
+    largest = std::max(largest, limit);
+  }
+  parser_->body_limit(largest);
   parser_->header_limit(static_cast<uint32_t>(server_->options.max_header_bytes));
   stream_.expires_after(first ? server_->options.header_timeout : server_->options.idle_timeout);
   bhttp::async_read_header(
@@ -266,12 +274,19 @@ void Session::ReadHeader(bool first) {
       [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
 }
 
+size_t Session::BodyLimitFor(std::string_view target) const {
+  const auto& paths = server_->options.body_limit_for_path;
+  if (paths.empty()) return server_->options.max_body_bytes;
+  auto it = paths.find(std::string(target.substr(0, target.find('?'))));
+  return it != paths.end() ? it->second : server_->options.max_body_bytes;
+}
+
 void Session::OnHeader(beast::error_code ec) {
   if (ec) {
     if (ec == bhttp::error::body_limit) {
       SendAndClose(413, "resource_exhausted",
                    "request body exceeds the limit of " +
-                       std::to_string(server_->options.max_body_bytes) + " bytes");
+                       std::to_string(BodyLimitFor(parser_->get().target())) + " bytes");
     } else if (ec == bhttp::error::header_limit) {
       SendAndClose(431, "resource_exhausted",
                    "request header larger than the limit of " +
@@ -286,11 +301,14 @@ void Session::OnHeader(beast::error_code ec) {
     return;
   }
   started_ = std::chrono::steady_clock::now();
+  // A path may have a body limit of its own (ServerOptions::body_limit_for_path).
+  body_limit_ = BodyLimitFor(parser_->get().target());
+  parser_->body_limit(body_limit_);
   auto len = parser_->content_length();
-  if (len && *len > server_->options.max_body_bytes) {
+  if (len && *len > body_limit_) {
     SendAndClose(413, "resource_exhausted",
                  "request body of " + std::to_string(*len) + " bytes exceeds the limit of " +
-                     std::to_string(server_->options.max_body_bytes) + " bytes");
+                     std::to_string(body_limit_) + " bytes");
     return;
   }
   stream_.expires_after(server_->options.body_timeout);
@@ -303,8 +321,7 @@ void Session::OnBody(beast::error_code ec) {
   if (ec) {
     if (ec == bhttp::error::body_limit) {
       SendAndClose(413, "resource_exhausted",
-                   "request body exceeds the limit of " +
-                       std::to_string(server_->options.max_body_bytes) + " bytes");
+                   "request body exceeds the limit of " + std::to_string(body_limit_) + " bytes");
     } else if (ec == beast::error::timeout) {
       SendAndClose(408, "deadline_exceeded", "request body not received in time");
     } else {

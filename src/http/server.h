@@ -101,6 +101,9 @@ struct ServerOptions {
   uint16_t port = 0;  // 0: the kernel picks a free port
   int threads = 4;
   size_t max_body_bytes = 1 << 20;
+  // Other body limits for given paths (exact match of the path, without the query), e.g. the
+  // federation inbox, whose envelopes may exceed what the API accepts (413 beyond them too).
+  std::map<std::string, size_t> body_limit_for_path;
   size_t max_header_bytes = 16 << 10;
   std::chrono::milliseconds header_timeout{10'000};
   std::chrono::milliseconds body_timeout{30'000};

@@ -121,6 +121,24 @@ TEST_F(ServerTest, BodyOverLimitIs413) {
   EXPECT_NE(big->body.find("exceeds the limit of 100 bytes"), std::string::npos);
 }
 
+TEST_F(ServerTest, APathMayHaveABodyLimitOfItsOwn) {
+  ServerOptions o;
+  o.max_body_bytes = 100;
+  o.body_limit_for_path["/api/v1/items"] = 1000;
+  StartServer(o);
+  auto ok = client_.Fetch("POST", base_ + "/api/v1/items?x=1", std::string(1000, 'a'));
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(ok->status, 201);
+  auto big = client_.Fetch("POST", base_ + "/api/v1/items", std::string(1001, 'a'));
+  ASSERT_TRUE(big.ok());
+  EXPECT_EQ(big->status, 413);
+  EXPECT_NE(big->body.find("exceeds the limit of 1000 bytes"), std::string::npos);
+  // Other paths keep the general limit.
+  auto other = client_.Fetch("POST", base_ + "/api/v1/items/x", std::string(101, 'a'));
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ(other->status, 413);
+}
+
 TEST_F(ServerTest, HeaderOverLimitIs431) {
   ServerOptions o;
   o.max_header_bytes = 1024;
