@@ -12,6 +12,8 @@
 //   comity user revoke DATA NAME
 //   comity peer add DATA --state XB --url URL --sign-key KEY --box-key KEY [--log-vkey VKEY]
 //                        [--replace]
+//   comity peer add DATA --from-url URL --fingerprint FP [--state XB] [--replace]
+//       the keys and log vkey from the peer's GET /federation/v1/identity, confirmed by FP
 //   comity peer list DATA                            JSON
 //
 // Key files protected by a passphrase are created and unlocked with $COMITY_KEY_PASSPHRASE.
@@ -29,9 +31,11 @@
 #include <fstream>
 #include <optional>
 #include <string>
+#include <thread>
 
 #include "app/command.h"
 #include "http/api.h"
+#include "http/federation_api.h"
 #include "http/metrics.h"
 #include "http/server.h"
 #include "node/directory.h"
@@ -43,10 +47,13 @@ namespace {
 namespace fs = std::filesystem;
 namespace json = boost::json;
 
+// How long `serve` waits on SIGTERM for open connections to finish before it stops.
+constexpr std::chrono::seconds kDrainGrace{2};
+
 struct Options {
   std::string data, state, name = "main", listen, database, profiles, admin = "admin",
                            disclose = "embargo", port_file, role, user, url, sign_key, box_key,
-                           log_vkey;
+                           log_vkey, from_url, fingerprint;
   std::optional<int> embargo_days;
   bool replace = false;
 };
@@ -151,12 +158,18 @@ Status RunServe(const Options& o) {
   http::Api api(n->service.get(), api_options, &metrics);
   http::Router router;
   api.Register(&router);
+  // Federation: the delivery worker, the inbox and the gossip, with their routes.
+  ASSIGN_OR_RETURN(
+      std::unique_ptr<http::FederationRuntime> federation,
+      http::FederationRuntime::Open(n.get(), &metrics, http::FederationOptionsFromConfig(config)));
+  federation->Register(&api, &router);
 
   http::ServerOptions so;
   so.address = config.listen_host;
   so.port = config.listen_port;
   so.threads = config.threads;
   so.max_body_bytes = static_cast<size_t>(config.max_body_bytes);
+  so.body_limit_for_path[federation::kInboxPath] = federation->InboxBodyLimit();
   so.max_header_bytes = static_cast<size_t>(config.max_header_bytes);
   so.header_timeout = std::chrono::milliseconds(config.header_timeout_ms);
   so.body_timeout = std::chrono::milliseconds(config.body_timeout_ms);
@@ -167,6 +180,8 @@ Status RunServe(const Options& o) {
   RETURN_IF_ERROR(server.Start());
   const uint16_t port = server.port();
   api.SetNodeUrl(config.PublicUrl(port));
+  federation->SetUrl(config.PublicUrl(port));
+  RETURN_IF_ERROR(federation->Start());
   const std::string host = config.listen_host.find(':') != std::string::npos
                                ? "[" + config.listen_host + "]"
                                : config.listen_host;
@@ -200,7 +215,14 @@ Status RunServe(const Options& o) {
   // New writes are refused from now on; Stop() lets running handlers finish (each is one
   // transaction) and joins the server's threads; the database closes with the node.
   api.SetDraining();
+  // Give clients a moment to collect the answers of what just ran (bounded: idle keep-alive
+  // connections count too).
+  const auto grace = std::chrono::steady_clock::now() + kDrainGrace;
+  while (server.active_connections() > 0 && std::chrono::steady_clock::now() < grace) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
   server.Stop();
+  federation.reset();  // stops the worker and the gossip before the node closes
   n.reset();
   spdlog::info("serve: stopped cleanly");
   return OkStatus();
@@ -251,10 +273,29 @@ Status RunUserRevoke(const Options& o) {
 Status RunPeerAdd(const Options& o) {
   ASSIGN_OR_RETURN(node::NodeDirectory d, node::OpenNodeDirectory(o.data));
   node::PeerInput in{o.state, o.url, o.sign_key, o.box_key, o.log_vkey};
+  if (!o.from_url.empty()) {
+    // Discovery: the peer's identity document, confirmed by the fingerprint given out of band.
+    if (o.fingerprint.empty()) {
+      return InvalidArgumentError(
+          "--from-url needs --fingerprint (the peer's identity "
+          "fingerprint, from its administrator)");
+    }
+    if (!o.sign_key.empty() || !o.box_key.empty() || !o.log_vkey.empty()) {
+      return InvalidArgumentError(
+          "--from-url takes the keys from the peer's identity; leave out "
+          "--sign-key, --box-key and --log-vkey");
+    }
+    ASSIGN_OR_RETURN(in, http::DiscoverPeer(o.from_url, o.fingerprint, o.state));
+    if (!o.url.empty()) in.url = o.url;
+  } else if (o.state.empty() || o.url.empty() || o.sign_key.empty() || o.box_key.empty()) {
+    return InvalidArgumentError(
+        "give --state, --url, --sign-key and --box-key, or --from-url "
+        "and --fingerprint");
+  }
   auto p = node::AddPeer(*d.store, in, d.config.state.str(), o.replace, NowMicros());
   if (!p.ok()) {
     // Name the flag rather than the API's JSON Pointer.
-    const std::string& ptr = p.status().pointer();
+    const std::string ptr = p.status().pointer();
     std::string flag = ptr.empty() ? "" : "--" + ptr.substr(1);
     for (char& c : flag) c = c == '_' ? '-' : c;
     return Status(p.status().code(), (flag.empty() ? "" : flag + ": ") + p.status().message());
@@ -331,11 +372,15 @@ const Registrar kRegistrar("node", [](CLI::App& app, Context& ctx) {
   peer->require_subcommand(1);
   CLI::App* padd = peer->add_subcommand("add", "Add (or with --replace, replace) a peer");
   padd->add_option("DATA", o.data, "The node's data directory")->required();
-  padd->add_option("--state", o.state, "The peer's state code")->required();
-  padd->add_option("--url", o.url, "The peer node's base URL")->required();
-  padd->add_option("--sign-key", o.sign_key, "Its Ed25519 public key (base64)")->required();
-  padd->add_option("--box-key", o.box_key, "Its X25519 public key (base64)")->required();
+  padd->add_option("--state", o.state, "The peer's state code");
+  padd->add_option("--url", o.url, "The peer node's base URL");
+  padd->add_option("--sign-key", o.sign_key, "Its Ed25519 public key (base64)");
+  padd->add_option("--box-key", o.box_key, "Its X25519 public key (base64)");
   padd->add_option("--log-vkey", o.log_vkey, "Its log's verifier key");
+  padd->add_option("--from-url", o.from_url,
+                   "Instead of the keys: fetch them from the peer's /federation/v1/identity");
+  padd->add_option("--fingerprint", o.fingerprint,
+                   "With --from-url: the peer's identity fingerprint, to confirm its keys");
   padd->add_flag("--replace", o.replace, "Replace a known peer's URL and keys");
   Add(padd, ctx, RunPeerAdd);
   CLI::App* plist = peer->add_subcommand("list", "List peers as JSON");

@@ -10,3 +10,10 @@ echo "== screen_e2e"
 # The transparency log: durable appends through the CLI, and the Go x/mod peer in the same run.
 echo "== tlog_durable"
 "$(dirname "$0")/../bench/tlog_durable.sh" "$build"
+# The federation: two nodes on loopback, submit → signed receipt (SQLite; PostgreSQL too when
+# $COMITY_PG_URL names a server: bench/federation_bench.sh BUILD postgresql://...).
+echo "== federation"
+"$(dirname "$0")/../bench/federation_bench.sh" "$build" sqlite
+if [ -n "${COMITY_PG_URL:-}" ]; then
+  "$(dirname "$0")/../bench/federation_bench.sh" "$build" "$COMITY_PG_URL"
+fi

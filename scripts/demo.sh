@@ -1,11 +1,21 @@
 #!/usr/bin/env bash
-# make demo: the main job. Until the network exists, it screens every public treaty conformance
-# request with the shipped rule base and profiles, and prints each explained decision: the
-# case, what it is about, the outcome, and every finding with its article and message.
+# make demo: the network at work — `comity demo` starts four nodes (XA, XB, XD, XF) on this
+# machine, wires them as peers and exchanges requests in all directions, screened, reviewed,
+# answered, signed and logged (docs/federation.md, "The demo"); the nodes keep serving until
+# Ctrl-C. With --screen-only: the screening walkthrough instead — every public treaty
+# conformance request screened with the shipped rule base and profiles, each explained decision
+# printed (the case, what it is about, the outcome, every finding with its article and message).
 #
-#   scripts/demo.sh [path/to/comity]
+#   scripts/demo.sh [path/to/comity] [comity demo options...]
+#   scripts/demo.sh --screen-only [path/to/comity]
 set -euo pipefail
+screen_only=0
+if [ "${1:-}" = --screen-only ]; then screen_only=1; shift; fi
 comity=${1:-build/bin/comity}
+[ $# -gt 0 ] && shift
+if [ "$screen_only" = 0 ]; then
+  exec "$comity" demo "$@"
+fi
 root=$(cd "$(dirname "$0")/.." && pwd)
 cases="$root/../shared/conformance/cases"
 [ -d "$cases" ] || cases="$root/tests/conformance/cases"

@@ -319,13 +319,14 @@ StatusOr<std::vector<WitnessedLog>> FederationStore::ListWitnessed() {
 
 Status FederationStore::RecordAlert(Alert a) {
   if (a.id.empty()) a.id = NewId();
+  a.detail = Clip(a.detail, kMaxSecurityDetailBytes);  // bound values must outlive Run()
   std::lock_guard<std::mutex> lock(durable_mu_);
   ASSIGN_OR_RETURN(Statement * st,
                    durable_->Prepare("INSERT INTO federation_alerts (id, at, kind, peer, origin, "
                                      "first_note, second_note, detail) VALUES (?, ?, ?, ?, ?, ?, "
                                      "?, ?)"));
-  RETURN_IF_ERROR(st->Bind(a.id, a.at_us, a.kind, a.peer, a.origin, a.first_note, a.second_note,
-                           Clip(a.detail, kMaxSecurityDetailBytes)));
+  RETURN_IF_ERROR(
+      st->Bind(a.id, a.at_us, a.kind, a.peer, a.origin, a.first_note, a.second_note, a.detail));
   return st->Run();
 }
 

@@ -23,6 +23,7 @@
 #include "crypto/random.h"
 #include "federation/envelope.h"
 #include "http/client.h"
+#include "http/federation_api.h"
 #include "http/metrics.h"
 #include "node/node.h"
 #include "store/node_store.h"
@@ -476,6 +477,10 @@ TEST_P(ApiTest, OpenApiDescribesExactlyTheRoutesServed) {
   http::Api api((*opened)->service.get(), {}, &metrics);
   http::Router router;
   api.Register(&router);
+  // `comity serve` also registers the federation's routes.
+  auto federation = http::FederationRuntime::Open(opened->get(), &metrics, {});
+  ASSERT_TRUE(federation.ok()) << federation.status().ToString();
+  (*federation)->Register(&api, &router);
   std::set<std::pair<std::string, std::string>> routes;
   for (auto [method, pattern] : router.Routes()) {
     for (char& c : method) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

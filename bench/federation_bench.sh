@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# The federation end to end: two nodes (XA → XB) as `comity serve` processes on loopback, with
+# durable commits (SQLite synchronous=FULL, or PostgreSQL synchronous_commit=on). N requests are
+# drafted through XA's API (not timed), then submitted from C concurrent clients; each is
+# sealed, sent, accepted by XB (stored, screened, logged) and its signed receipt recorded by XA.
+# Reported: submitted requests per second until the last signed receipt, and the latency from
+# submit to receipt (p50, p99, max), taken from XA's outbox (created → delivered, server clocks).
+#
+#   bench/federation_bench.sh [BUILD_DIR] [DATABASE] [REQUESTS] [CONCURRENCY]
+#     DATABASE: sqlite (default) or a postgresql:// URL; with a URL, the two nodes use two
+#     databases named <db>_xa and <db>_xb on that server (created, and dropped afterwards).
+set -euo pipefail
+build=${1:-build}
+database=${2:-sqlite}
+requests=${3:-5000}
+concurrency=${4:-64}
+comity=$build/bin/comity
+load=$build/bin/federation_load
+[ -x "$load" ] || { echo "federation_bench: $load is missing (build with COMITY_BENCH=ON)" >&2; exit 1; }
+work=$(mktemp -d "$(cd "$build" && pwd)/fed-bench.XXXXXX")
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  if [ "$database" != sqlite ]; then
+    for s in xa xb; do psql "$database" -qc "DROP DATABASE IF EXISTS ${dbname}_$s" >/dev/null 2>&1 || true; done
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+db_for() {  # the database URL of node $1 (xa, xb)
+  if [ "$database" = sqlite ]; then echo ""; return; fi
+  echo "${database%/*}/${dbname}_$1${query}"
+}
+if [ "$database" != sqlite ]; then
+  base=${database%%\?*}
+  query=""; [ "$base" != "$database" ] && query="?${database#*\?}"
+  dbname=${base##*/}
+  for s in xa xb; do
+    psql "$database" -qc "DROP DATABASE IF EXISTS ${dbname}_$s" >/dev/null
+    psql "$database" -qc "CREATE DATABASE ${dbname}_$s" >/dev/null
+  done
+fi
+
+for s in XA XB; do
+  lower=$(echo "$s" | tr A-Z a-z)
+  args=(init "$work/$s" --state "$s" --listen 127.0.0.1:0 --disclose immediate)
+  url=$(db_for "$lower"); [ -n "$url" ] && args+=(--database "$url")
+  "$comity" "${args[@]}" >"$work/$s.init.json" 2>/dev/null
+  # Enough server threads for the concurrent clients and the peer's deliveries.
+  sed -i 's/^threads = 32.*/threads = 64/' "$work/$s/comity.toml"
+done
+officer=$("$comity" user add "$work/XA" --name officer --role officer 2>/dev/null)
+
+for s in XA XB; do
+  "$comity" serve "$work/$s" --port-file "$work/$s.port" >"$work/$s.out" 2>"$work/$s.log" &
+  pids+=($!)
+done
+for s in XA XB; do
+  for _ in $(seq 1 600); do [ -s "$work/$s.port" ] && break; sleep 0.05; done
+  [ -s "$work/$s.port" ] || { echo "federation_bench: $s did not start" >&2; cat "$work/$s.log" >&2; exit 1; }
+done
+xa=http://127.0.0.1:$(cat "$work/XA.port")
+xb=http://127.0.0.1:$(cat "$work/XB.port")
+fp() { curl -sf "$1/federation/v1/identity" | jq -r .fingerprints.identity; }
+"$comity" peer add "$work/XA" --from-url "$xb" --fingerprint "$(fp "$xb")" 2>/dev/null
+"$comity" peer add "$work/XB" --from-url "$xa" --fingerprint "$(fp "$xa")" 2>/dev/null
+
+"$load" --url "$xa" --token "$officer" --from XA --to XB --requests "$requests" \
+  --concurrency "$concurrency" >"$work/load.json"
+deadline=$((SECONDS + 300))
+while :; do
+  depth=$(curl -sf "$xa/metrics" | awk '$1 == "comity_outbox_depth" { print $2 }')
+  [ "$depth" = 0 ] && break
+  [ $SECONDS -gt $deadline ] && { echo "federation_bench: outbox not drained ($depth left)" >&2; exit 1; }
+  sleep 0.1
+done
+
+# created and delivered, µs, of every request message.
+sql="SELECT created, delivered FROM outbox WHERE kind = 'request' AND delivered IS NOT NULL"
+if [ "$database" = sqlite ]; then
+  sqlite3 -separator ' ' "$work/XA/comity.db" "$sql" >"$work/times"
+else
+  psql "$(db_for xa)" -AtF ' ' -c "$sql" >"$work/times"
+fi
+n=$(wc -l <"$work/times")
+[ "$n" = "$requests" ] || { echo "federation_bench: $n of $requests delivered" >&2; exit 1; }
+awk '{ print $2 - $1 }' "$work/times" | sort -n >"$work/lat"
+first=$(awk 'NR == 1 || $1 < m { m = $1 } END { print m }' "$work/times")
+last=$(awk '$2 > m { m = $2 } END { print m }' "$work/times")
+pct() { awk -v p="$1" -v n="$n" 'NR == int((n - 1) * p / 100) + 1 { printf "%.1f", $1 / 1000 }' "$work/lat"; }
+rate=$(awk -v n="$n" -v a="$first" -v b="$last" 'BEGIN { printf "%.0f", n / ((b - a) / 1e6) }')
+submit=$(jq -r '.submit_seconds' "$work/load.json")
+failed=$(curl -sf "$xa/metrics" | awk '/^comity_federation_deliveries_total/ && /outcome="failed"/ { s += $2 } END { print s + 0 }')
+echo "federation ($([ "$database" = sqlite ] && echo SQLite || echo PostgreSQL), durable commits, $n requests XA -> XB, $concurrency clients):"
+echo "  submitted until signed receipt: $rate requests/s (submits alone: $(awk -v n="$n" -v s="$submit" 'BEGIN { printf "%.0f", n / s }')/s)"
+echo "  latency submit -> receipt: p50 $(pct 50) ms, p99 $(pct 99) ms, max $(pct 100) ms; failed attempts: $failed"
+echo "  (load average: $(cut -d' ' -f1-3 /proc/loadavg))"
