@@ -7,6 +7,9 @@ for b in "$build"/bin/bench_*; do echo "== $(basename "$b")"; "$b"; done
 # The safeguards engine end to end (comity screen --batch) with Cedar as the peer.
 echo "== screen_e2e"
 "$(dirname "$0")/../bench/screen_e2e.sh" "$build"
+# The store: durable commits and node requests on SQLite and on PostgreSQL (a cluster with fsync on).
+echo "== store_durable"
+"$(dirname "$0")/../bench/store_durable.sh" "$build"
 # The transparency log: durable appends through the CLI, and the Go x/mod peer in the same run.
 echo "== tlog_durable"
 "$(dirname "$0")/../bench/tlog_durable.sh" "$build"
