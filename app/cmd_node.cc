@@ -40,6 +40,7 @@
 #include "http/server.h"
 #include "node/directory.h"
 #include "node/node.h"
+#include "store/database.h"
 
 namespace comity::app {
 namespace {
@@ -95,7 +96,7 @@ Status RunInit(const Options& o) {
   out["state"] = r.config.state.str();
   out["name"] = r.config.name;
   out["listen"] = r.config.listen_host + ":" + std::to_string(r.config.listen_port);
-  out["database"] = r.config.database;
+  out["database"] = store::RedactUrl(r.config.database);  // never the password
   out["log_origin"] = r.config.origin;
   out["log_vkey"] = r.log_vkey;
   out["sign_key"] = r.identity.sign_key;

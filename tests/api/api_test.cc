@@ -576,6 +576,8 @@ TEST_P(ApiTest, TokensNeverReachTheLogs) {
   EXPECT_EQ(log.find(bogus), std::string::npos);
   EXPECT_EQ(log.find("dddddddddddd"), std::string::npos);
   EXPECT_EQ(log.find(kDatabasePassword), std::string::npos) << "the database password is logged";
+  EXPECT_EQ(Text(node_->init_output()).find(kDatabasePassword), std::string::npos)
+      << "comity init printed the database password";
 }
 
 TEST_P(ApiTest, CliManagesUsersAndPeersOfAServingNode) {
