@@ -1122,15 +1122,15 @@ json::value DecisionToJson(const Decision& d) {
   return o;
 }
 
-std::string SerializeDecision(const Decision& d) {
+void AppendDecision(const Decision& d, std::string* out_string) {
   size_t estimate = 160 + d.rulebase.version.size() + d.rulebase.digest.size();
   for (const auto& f : d.findings) {
     estimate += 96 + f.rule.size() + f.message.size() + f.citations.size() * 48;
     for (const auto& p : f.pointers) estimate += p.size() + 4;
   }
   for (const auto& c : d.conditions) estimate += 48 + c.code.size() + c.text.size();
-  std::string out;
-  out.reserve(estimate);
+  std::string& out = *out_string;
+  out.reserve(out.size() + estimate);
   out.append("{\"schema\":\"comity.decision/v1\"");
   if (d.request_id) {
     out.append(",\"request_id\":");
@@ -1188,7 +1188,20 @@ std::string SerializeDecision(const Decision& d) {
   out.append(",\"digest\":");
   core_internal::AppendJsonString(&out, d.rulebase.digest);
   out.append("}}");
+}
+
+std::string SerializeDecision(const Decision& d) {
+  std::string out;
+  AppendDecision(d, &out);
   return out;
+}
+
+void AppendJsonString(std::string* out, std::string_view s) {
+  core_internal::AppendJsonString(out, s);
+}
+
+void AppendJsonStringContent(std::string* out, std::string_view s) {
+  core_internal::AppendJsonStringContent(out, s);
 }
 
 StatusOr<StateProfile> LoadProfileFile(const std::string& path) {

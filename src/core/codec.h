@@ -49,8 +49,18 @@ boost::json::value ProfileToJson(const StateProfile& p);
 StatusOr<Decision> ParseDecision(std::string_view text);
 StatusOr<Decision> DecisionFromJson(const boost::json::value& v);
 boost::json::value DecisionToJson(const Decision& d);
-// Compact JSON text of DecisionToJson(d); the hot path of `comity screen --batch`.
+// Compact JSON text of DecisionToJson(d).
 std::string SerializeDecision(const Decision& d);
+// The same text appended to `out`, which keeps its capacity from call to call.
+void AppendDecision(const Decision& d, std::string* out);
+
+// JSON string escaping exactly as the serialisers above write it (RFC 8785 section 3.2.2.2, which
+// is also Boost.JSON's): \" \\ \b \f \n \r \t, other control characters as \u00xx, every other
+// byte as is. For code that writes decision JSON itself and must produce the same bytes.
+void AppendJsonString(std::string* out, std::string_view s);  // with the quotes
+// Without the quotes. Each byte is escaped on its own, so the escaped content of a
+// concatenation is the concatenation of the escaped contents.
+void AppendJsonStringContent(std::string* out, std::string_view s);
 
 // Validates a JSON value against one of the shipped schemas by $id ("comity.request/v1",
 // "comity.state/v1", "comity.decision/v1"). OK or kInvalidArgument as above.

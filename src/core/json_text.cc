@@ -5,6 +5,9 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 namespace comity::core_internal {
 namespace {
@@ -36,39 +39,59 @@ inline bool NeedsEscape(uint64_t w) {
   return (below_space | has_zero(w ^ (kOnes * '"')) | has_zero(w ^ (kOnes * '\\'))) != 0;
 }
 
-void AppendJsonString(std::string* out, std::string_view s) {
-  out->push_back('"');
+// The first byte in [p, end) that needs escaping, or `end`. Sixteen bytes at a time where SSE2
+// is available (every x86-64), then eight, then one.
+inline const char* FindEscape(const char* p, const char* end) {
+#ifdef __SSE2__
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i backslash = _mm_set1_epi8('\\');
+  const __m128i max_control = _mm_set1_epi8(0x1F);
+  while (end - p >= 16) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    // max_epu8(v, 0x1F) == 0x1F exactly when v <= 0x1F as an unsigned byte.
+    __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
+                               _mm_cmpeq_epi8(_mm_max_epu8(v, max_control), max_control));
+    int mask = _mm_movemask_epi8(hit);
+    if (mask != 0) return p + __builtin_ctz(static_cast<unsigned>(mask));
+    p += 16;
+  }
+#endif
+  while (end - p >= 8) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    if (NeedsEscape(w)) break;
+    p += 8;
+  }
+  while (p < end && kEscape[static_cast<unsigned char>(*p)] == 0) ++p;
+  return p;
+}
+
+void AppendJsonStringContent(std::string* out, std::string_view s) {
   const char* p = s.data();
   const char* end = p + s.size();
   const char* run = p;
-  while (p < end) {
-    // Skip eight plain bytes at a time; most text needs no escape at all.
-    while (end - p >= 8) {
-      uint64_t w;
-      std::memcpy(&w, p, 8);
-      if (NeedsEscape(w)) break;
-      p += 8;
-    }
-    if (p >= end) break;
-    char e = kEscape[static_cast<unsigned char>(*p)];
-    if (e == 0) {
-      ++p;
-      continue;
-    }
-    out->append(run, static_cast<size_t>(p - run));
-    out->push_back('\\');
-    out->push_back(e);
+  while ((p = FindEscape(p, end)) != end) {
+    const auto c = static_cast<unsigned char>(*p);
+    const char e = kEscape[c];
+    char buf[6] = {'\\', e, '0', '0', 0, 0};
+    size_t n = 2;
     if (e == 'u') {
       static constexpr char kHex[] = "0123456789abcdef";
-      auto c = static_cast<unsigned char>(*p);
-      out->append("00");
-      out->push_back(kHex[c >> 4]);
-      out->push_back(kHex[c & 15]);
+      buf[4] = kHex[c >> 4];
+      buf[5] = kHex[c & 15];
+      n = 6;
     }
+    out->append(run, static_cast<size_t>(p - run));
+    out->append(buf, n);
     ++p;
     run = p;
   }
   out->append(run, static_cast<size_t>(end - run));
+}
+
+void AppendJsonString(std::string* out, std::string_view s) {
+  out->push_back('"');
+  AppendJsonStringContent(out, s);
   out->push_back('"');
 }
 

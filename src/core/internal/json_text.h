@@ -19,6 +19,9 @@ namespace comity::core_internal {
 // boost::json::serialize produces): \" \\ \b \f \n \r \t, other control characters as \u00xx
 // (lower-case hex), everything else (including "/", DEL and non-ASCII) as is.
 void AppendJsonString(std::string* out, std::string_view s);
+// The same without the quotes. Escaping maps each byte on its own, so the content of a
+// concatenation is the concatenation of the contents.
+void AppendJsonStringContent(std::string* out, std::string_view s);
 
 // The shortest decimal that reads back as `d` (std::to_chars), e.g. "0.1", "1e+30". `d` must be
 // finite.
