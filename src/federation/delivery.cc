@@ -124,9 +124,16 @@ std::string DeliveryWorker::Checkpoint() {
   return std::move(*cp);
 }
 
-Attempt DeliveryWorker::DeliverOne(const OutgoingMessage& m) {
+Attempt DeliveryWorker::DeliverOne(const OutgoingMessage& m,
+                                   const std::function<void()>& answered) {
   Attempt a;
+  bool told = false;
+  auto peer_done = [&] {
+    if (!told && answered) answered();
+    told = true;
+  };
   auto fail = [&](Status why) {
+    peer_done();
     const Timestamp next =
         Plus(clock_.Now(), RetryDelay(options_.retry, m.attempts + 1, RandomUnit()));
     Status s = outbox_->RecordFailure(m.message_id, next, why.ToString());
@@ -149,6 +156,7 @@ Attempt DeliveryWorker::DeliverOne(const OutgoingMessage& m) {
   const std::string wire = SealEnvelope(me_, p.keys, msg, clock_.Now());
   StatusOr<TransportResponse> resp =
       transport_->Post(p.url, kInboxPath, wire, options_.attempt_timeout);
+  peer_done();
   if (!resp.ok()) return fail(resp.status());
   if (resp->status != 200) return fail(PeerError(m.recipient, *resp));
   StatusOr<Receipt> receipt = VerifyReceipt(resp->body, p.keys, m.message_id);
@@ -277,13 +285,27 @@ void DeliveryWorker::Send() {
       m = std::move(queue_.front());
       queue_.pop_front();
     }
-    DeliverOne(m);
+    // The peer's slot is freed once it has answered; the message stays in flight (not handed
+    // out again) until its outcome is recorded.
+    bool slot_freed = false;
+    auto free_slot = [&] {  // requires mu_
+      if (slot_freed) return;
+      slot_freed = true;
+      if (--per_peer_[m.recipient] <= 0) per_peer_.erase(m.recipient);
+    };
+    DeliverOne(m, [&] {
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        free_slot();
+        wake_ = true;
+      }
+      dispatch_cv_.notify_one();
+    });
     {
       std::lock_guard<std::mutex> lock(mu_);
+      free_slot();
       in_flight_.erase(m.message_id);
-      if (--per_peer_[m.recipient] <= 0) per_peer_.erase(m.recipient);
-      // A slot is free: look for more work (cheap when there is none).
-      wake_ = true;
+      wake_ = true;  // a sender is free: look for more work (cheap when there is none)
     }
     dispatch_cv_.notify_one();
   }

@@ -21,13 +21,15 @@
 //
 // Concurrency: one dispatcher thread polls the outbox (every poll_interval, or at once after
 // Wake() or a completed attempt) and hands due messages to `threads` sender threads, with at
-// most max_in_flight_per_peer attempts per peer at a time, so a slow peer cannot take every
-// sender. Thread-safe.
+// most max_in_flight_per_peer requests to a peer at a time (a slot is freed as soon as the peer
+// has answered, while the outcome is being recorded), so a slow peer cannot take every sender.
+// Thread-safe.
 #pragma once
 
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -48,9 +50,9 @@ inline constexpr char kInboxPath[] = "/federation/v1/inbox";
 
 struct DeliveryOptions {
   RetryPolicy retry;
-  int threads = 16;                // sender threads (1..256)
-  int max_in_flight_per_peer = 8;  // concurrent attempts to one peer (1..256)
-  int fetch_limit = 256;           // due messages read per poll (1..1000)
+  int threads = 32;                 // sender threads (1..256)
+  int max_in_flight_per_peer = 16;  // concurrent requests to one peer (1..256)
+  int fetch_limit = 256;            // due messages read per poll (1..1000)
   std::chrono::milliseconds attempt_timeout{10'000};
   std::chrono::milliseconds poll_interval{1'000};
 };
@@ -78,7 +80,9 @@ class DeliveryWorker {
   void Wake();
 
   // One attempt for one message, recorded in the outbox (also what the sender threads run).
-  Attempt DeliverOne(const OutgoingMessage& m);
+  // `answered`, if set, is called as soon as the peer's part is over (its answer, or the
+  // failure to get one), before the outcome is recorded.
+  Attempt DeliverOne(const OutgoingMessage& m, const std::function<void()>& answered = nullptr);
   // Delivers everything due now on the calling thread, one by one (tests, tools). Returns the
   // number of attempts.
   StatusOr<int> RunOnce();

@@ -1408,8 +1408,12 @@ StatusOr<std::optional<store::OutboxMessage>> NodeService::FindOutboxMessage(
 
 StatusOr<std::optional<store::InboxRecord>> NodeService::FindInboxMessage(
     std::string_view message_id) {
-  RETURN_IF_ERROR(SyncReserved());  // a duplicate is answered only for what is durable
-  return WithReader([&](Connection& c) { return c.store->GetInbox(message_id); });
+  ASSIGN_OR_RETURN(std::optional<store::InboxRecord> r,
+                   WithReader([&](Connection& c) { return c.store->GetInbox(message_id); }));
+  // A message found is answered as a duplicate only once it is durable; one not found is
+  // applied through the writer, which checks again.
+  if (r) RETURN_IF_ERROR(SyncReserved());
+  return r;
 }
 
 // --- the log -------------------------------------------------------------------------------

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <condition_variable>
 #include <thread>
 
 #include "tests/federation/fakes.h"
@@ -277,6 +278,37 @@ TEST_F(DeliveryTest, TheBackgroundWorkerDeliversEverythingWithBoundedConcurrency
   EXPECT_EQ(outbox_.deliveries(), 60);
   EXPECT_LE(peak.load(), 3);
   EXPECT_GE(peak.load(), 2);  // the bound is used, not just respected
+}
+
+TEST_F(DeliveryTest, APeersSlotIsFreedOnceItHasAnsweredNotWhenTheReceiptIsRecorded) {
+  std::mutex m;
+  std::condition_variable cv;
+  bool release = false;
+  std::atomic<int> holding{0};
+  outbox_.set_before_record([&] {
+    ++holding;
+    std::unique_lock<std::mutex> lock(m);
+    cv.wait(lock, [&] { return release; });
+  });
+  DeliveryOptions o = Options();
+  o.max_in_flight_per_peer = 1;
+  auto w = Worker(o);
+  ASSERT_TRUE(w->Start().ok());
+  Enqueue();
+  Enqueue();
+  w->Wake();
+  // With one slot for XB, the second message goes out while the first's receipt is still being
+  // recorded.
+  EXPECT_TRUE(WaitFor([&] { return transport_.posts() == 2; }, 5s));
+  EXPECT_GE(holding.load(), 1);
+  {
+    std::lock_guard<std::mutex> lock(m);
+    release = true;
+  }
+  cv.notify_all();
+  ASSERT_TRUE(WaitFor([&] { return outbox_.Undelivered() == 0; }));
+  w->Stop();
+  EXPECT_EQ(transport_.posts(), 2);  // and neither was sent twice
 }
 
 TEST_F(DeliveryTest, TheScheduleSurvivesARestart) {

@@ -217,6 +217,12 @@ class FakeOutbox : public OutboxPort {
     return out;
   }
   Status RecordDelivery(const std::string& id, const std::string& receipt) override {
+    std::function<void()> hook;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      hook = before_record_;
+    }
+    if (hook) hook();  // outside the lock: it may block
     std::lock_guard<std::mutex> lock(mu_);
     Row& r = rows_.at(id);
     if (r.receipt) {
@@ -258,6 +264,11 @@ class FakeOutbox : public OutboxPort {
     std::lock_guard<std::mutex> lock(mu_);
     fail_reads_ = f;
   }
+  // Runs before each delivery is recorded (e.g. to hold it).
+  void set_before_record(std::function<void()> f) {
+    std::lock_guard<std::mutex> lock(mu_);
+    before_record_ = std::move(f);
+  }
 
  private:
   const TestClock* clock_;
@@ -267,6 +278,7 @@ class FakeOutbox : public OutboxPort {
   int deliveries_ = 0;
   int due_calls_ = 0;
   bool fail_reads_ = false;
+  std::function<void()> before_record_;
 };
 
 // Carries POSTs to the Inbox registered for a base URL and GETs to a log publisher, in process.
