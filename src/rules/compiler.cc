@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 
+#include "core/codec.h"
 #include "crypto/encoding.h"
 #include "crypto/sha256.h"
 #include "rules/program.h"
@@ -154,10 +155,16 @@ class Compiler {
       return result;
     }
     auto rb = std::shared_ptr<RuleBase>(new RuleBase());
+    PrepareDecisionJson(program_.get());
     rb->program_ = std::move(program_);
     rb->infos_ = std::move(infos_);
     rb->id_.version = version_;
     rb->id_.digest = DigestFiles(std::move(digest_files_));
+    rb->json_tail_ = ",\"rulebase\":{\"version\":";
+    AppendJsonString(&rb->json_tail_, rb->id_.version);
+    rb->json_tail_ += ",\"digest\":";
+    AppendJsonString(&rb->json_tail_, rb->id_.digest);
+    rb->json_tail_ += "}}";
     result.rulebase = std::move(rb);
     return result;
   }

@@ -81,6 +81,14 @@ struct Node {
 struct MessagePiece {
   std::string text;
   int32_t node = -1;
+  std::string json = {};  // `text` escaped for a JSON string, without quotes (PrepareDecisionJson)
+};
+
+// A finding's JSON Pointer pattern ("/measures/{measure}/selectors/{selector}") split for the
+// hot path: literal text (JSON-escaped) followed by the index of a variable (or none).
+struct PointerPiece {
+  std::string json;
+  int8_t var = -1;  // a Var, or -1 for the last piece
 };
 
 // A conjunct of a rule's condition in the form the hot path tests without the interpreter
@@ -115,6 +123,14 @@ struct CompiledRule {
   std::string condition_code;
   std::vector<MessagePiece> message;
   std::vector<const FieldDef*> pointers;  // request fields read by `when`, bound by the loops
+
+  // The constant parts of this rule's finding and condition as JSON text, rendered once by
+  // PrepareDecisionJson for RuleBase::AppendDecisionJson:
+  std::string json_rule;                                 // {"rule":"<id>","effect":"
+  std::string json_citations;                            // ","citations":[...],"message":"
+  std::vector<std::vector<PointerPiece>> json_pointers;  // one per entry of `pointers`
+  std::string json_condition;                            // {"code":"<condition code>","text":"
+  std::string json_condition_citations;  // ","citations":[...]} (or "} with no citation)
 };
 
 class Program {
@@ -167,5 +183,9 @@ class Program {
 
 // Number of items a variable iterates over in `env` (selectors: of the bound measure).
 size_t ItemCount(Var v, const Env& env);
+
+// Renders the JSON fragments of every rule (CompiledRule::json_*, MessagePiece::json); the
+// compiler calls it once the rules are final.
+void PrepareDecisionJson(Program* program);
 
 }  // namespace comity::rules

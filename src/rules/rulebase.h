@@ -129,6 +129,16 @@ class RuleBase {
                   const StateProfile& requesting, const StateProfile& requested,
                   Decision* out) const;
 
+  // Appends the decision for an evaluation of the same request and profiles to `out` as compact
+  // JSON: exactly the bytes of AppendDecision(ToDecision(...)) (core/codec.h), without building
+  // the Decision. The constant parts (rule ids, citations, message text, the rule base's id) are
+  // rendered once at load time; `out` keeps its capacity from call to call, and nothing else is
+  // allocated unless a message shows a set or a timestamp. The hot path of
+  // `comity screen --batch`.
+  void AppendDecisionJson(const Evaluation& evaluation, const Request& request,
+                          const StateProfile& requesting, const StateProfile& requested,
+                          std::string* out) const;
+
   // Evaluate + ToDecision.
   Decision Screen(const Request& request, const StateProfile& requesting,
                   const StateProfile& requested) const;
@@ -146,6 +156,7 @@ class RuleBase {
   std::unique_ptr<Program> program_;
   std::vector<RuleInfo> infos_;
   RulebaseId id_;
+  std::string json_tail_;  // ,"rulebase":{"version":"...","digest":"..."}}
 };
 
 // The answer deadline: created + the requested policy's response_days for the urgency (hours
