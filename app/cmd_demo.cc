@@ -715,11 +715,12 @@ StatusOr<json::object> Demo::Summary() {
   json::object t;
   t["requests"] = o_.requests;
   for (const auto& [k, v] : totals) t[k] = v;
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+  const int64_t elapsed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::steady_clock::now() - started_)
+                                 .count();
   return json::object{{"schema", "comity.demo/v1"},
                       {"dir", o_.dir},
-                      {"seconds", std::round(seconds * 10) / 10},
+                      {"elapsed_ms", elapsed_ms},
                       {"nodes", std::move(nodes)},
                       {"totals", std::move(t)}};
 }
@@ -768,11 +769,16 @@ void Demo::PrintText(const json::object& summary) {
 }
 
 void Demo::StopAll() {
+  // All at once: each node takes a moment to drain.
+  for (DemoNode& n : nodes_) {
+    if (n.pid > 0) ::kill(n.pid, SIGTERM);
+  }
   for (DemoNode& n : nodes_) {
     if (n.pid > 0) {
       const int rc = StopNode(n);
-      if (rc != 0)
+      if (rc != 0) {
         Say("  %s stopped with status %d (see %s/serve.log)\n", n.state.c_str(), rc, n.dir.c_str());
+      }
     }
   }
 }

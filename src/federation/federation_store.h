@@ -11,11 +11,13 @@
 //   PeerWitnessStore ws(fs.get(), "XB");          // a tlog::WitnessStore for one peer's log
 //   tlog::Witness witness(&ws, std::move(signer), clock);
 //
-// Two connections: `durable` (fsync per commit) for security events and alerts, which are
-// evidence; `fast` (no fsync per commit) for receipts and the witness state, written for every
-// message: after a machine crash (not a process crash) the last few may be lost, and then a
-// retry gets a fresh receipt marked `duplicate` and the witness checks against the checkpoint
-// before — both safe. Both may be the same database file.
+// Two connections: `durable` (fsync per commit) for alerts, which are rare evidence; `fast` (no
+// fsync per commit) for what may come at the rate of messages — receipts, the witness state and
+// security events (a flood of bad envelopes must not cost an fsync each). The node's own commits
+// fsync the same write-ahead log all the time, which makes these durable within moments; after
+// a machine crash (not a process crash) the last few may be lost: then a retry gets a fresh
+// receipt marked `duplicate` and the witness checks against the checkpoint before — both safe.
+// Both may be the same database file.
 //
 // Thread-safe: each connection is used under its own mutex.
 #pragma once
