@@ -8,6 +8,7 @@
 
 #include "core/codec.h"
 #include "core/internal/enum_table.h"
+#include "core/internal/fast_json.h"
 #include "core/internal/json_parse.h"
 #include "core/internal/key_table.h"
 #include "core/internal/schema_node.h"
@@ -653,6 +654,20 @@ json::parse_options Options() {
 bool ReadValidRequest(const JsonSchema& schema, std::string_view text, Request* out) {
   static const Bindings bindings(schema);
   if (bindings.schema != &schema || !bindings.ok) return false;
+  // The plain spelling that machines write goes through the small tokenizer; anything it is
+  // unsure of (escapes, fractions, bad syntax) is read again from the start by Boost.JSON's
+  // parser, with the same handler. A refusal by the handler is final either way.
+  thread_local Reader fast;
+  fast.Start(&bindings, out);
+  switch (ParseFastJson(text, fast)) {
+    case FastJsonResult::kDone:
+      return fast.done();
+    case FastJsonResult::kRefused:
+      return false;
+    case FastJsonResult::kUnsure:
+      *out = Request();
+      break;
+  }
   thread_local json::basic_parser<Reader> parser(Options());
   parser.reset();
   parser.handler().Start(&bindings, out);
