@@ -60,6 +60,9 @@ Status ValidateDeliveryOptions(const DeliveryOptions& o) {
       o.poll_interval < std::chrono::milliseconds(1)) {
     return InvalidArgumentError("the delivery timeout and poll interval must be positive");
   }
+  if (o.coalesce < std::chrono::milliseconds(0) || o.coalesce > o.poll_interval) {
+    return InvalidArgumentError("the coalescing time must be between 0 and the poll interval");
+  }
   return OkStatus();
 }
 
@@ -233,10 +236,17 @@ StatusOr<int> DeliveryWorker::RunOnce() {
 }
 
 void DeliveryWorker::Dispatch() {
+  auto last_read = std::chrono::steady_clock::now() - options_.coalesce;
   while (true) {
     size_t in_flight = 0;
     {
       std::unique_lock<std::mutex> lock(mu_);
+      // Let wakes that come close together be served by one read.
+      const auto earliest = last_read + options_.coalesce;
+      if (std::chrono::steady_clock::now() < earliest) {
+        dispatch_cv_.wait_until(lock, earliest, [this] { return stop_; });
+        if (stop_) return;
+      }
       // Wait for a reason to look (a wake, the poll) and for a sender to be free: with every
       // sender busy there is nothing to hand out.
       dispatch_cv_.wait_for(lock, options_.poll_interval, [this] {
@@ -254,6 +264,7 @@ void DeliveryWorker::Dispatch() {
     const int limit = static_cast<int>(
         std::min<size_t>(1000, in_flight + std::min<size_t>(options_.fetch_limit, free_senders)));
     StatusOr<std::vector<OutgoingMessage>> due = outbox_->Due(clock_.Now(), limit);
+    last_read = std::chrono::steady_clock::now();
     if (!due.ok()) {
       spdlog::warn("delivery: reading the outbox failed: {}", due.status().ToString());
       continue;

@@ -55,6 +55,9 @@ struct DeliveryOptions {
   int fetch_limit = 256;            // due messages read per poll (1..1000)
   std::chrono::milliseconds attempt_timeout{10'000};
   std::chrono::milliseconds poll_interval{1'000};
+  // Least time between two reads of the outbox while busy: wakes that come closer together are
+  // served by one read (each read returns the messages in flight too).
+  std::chrono::milliseconds coalesce{2};
 };
 
 Status ValidateDeliveryOptions(const DeliveryOptions& options);
