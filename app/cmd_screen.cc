@@ -152,8 +152,8 @@ class Screener {
 
   // Screens one request document; on success appends the decision (JSON or text) to `out`.
   Status Screen(std::string_view document, std::string* out) {
-    StatusOr<Request> request = ParseRequest(document);
-    if (!request.ok()) return request.status();
+    Request* request = &request_;
+    RETURN_IF_ERROR(ParseRequestInto(document, request));
     StatusOr<const StateProfile*> requesting =
         Profile(request->requesting_state, "/requesting_state");
     if (!requesting.ok()) return requesting.status();
@@ -189,6 +189,7 @@ class Screener {
   bool text_;
   bool direct_json_ = false;
   rules::Evaluation evaluation_;
+  Request request_;    // reused: ParseRequestInto recycles its strings and arrays
   Decision decision_;  // reused: its strings keep their capacity from request to request
 };
 

@@ -888,6 +888,17 @@ StatusOr<Request> ParseRequest(std::string_view text) {
       text, [](const json::value& v) { return core_internal::RequestFromJsonFullPath(v); });
 }
 
+Status ParseRequestInto(std::string_view text, Request* out) {
+  RETURN_IF_ERROR(CheckSize(text.size()));
+  if (!SchemasAvailable()) return SchemasMissing();
+  if (core_internal::ReadValidRequest(Schema(kRequestSchemaId), text, out)) return OkStatus();
+  StatusOr<Request> r = WithArena<Request>(
+      text, [](const json::value& v) { return core_internal::RequestFromJsonFullPath(v); });
+  if (!r.ok()) return r.status();
+  *out = std::move(*r);
+  return OkStatus();
+}
+
 StatusOr<StateProfile> ProfileFromJson(const json::value& v) {
   return FromJson<StateProfile>(
       kProfileSchemaId, v,

@@ -37,6 +37,10 @@ StatusOr<boost::json::value> ParseJson(std::string_view text);
 
 // comity.request/v1
 StatusOr<Request> ParseRequest(std::string_view text);
+// The same into `*out`, reusing the storage of the request it held before: a caller that parses
+// many requests (comity screen --batch) keeps one Request. On error *out is unspecified, but can
+// be parsed into again.
+Status ParseRequestInto(std::string_view text, Request* out);
 StatusOr<Request> RequestFromJson(const boost::json::value& v);
 boost::json::value RequestToJson(const Request& r);
 

@@ -2,8 +2,11 @@
 
 #include <boost/json/basic_parser_impl.hpp>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "core/codec.h"
@@ -189,6 +192,128 @@ double Number(const Scalar& v) {
   }
 }
 
+// Storage taken from the previous request read into the same Request, handed out again: a
+// caller that reads many requests into one Request (ParseRequestInto, screen --batch) then
+// allocates almost nothing per request. Harvest() takes every string and array buffer out of a
+// Request and resets it to a default Request, so nothing of the previous request can remain.
+// Per thread; holds at most the storage of one request (the schema bounds its size).
+class Recycler {
+ public:
+  void Harvest(Request* r) {
+    Take(&r->id);
+    Take(&r->facts);
+    Take(&r->purpose);
+    Take(&r->follows_up);
+    Take(&r->language);
+    Take(&r->requesting_authority.name);
+    if (r->proceeding) {
+      Take(&r->proceeding->reference);
+      Take(&r->proceeding->conducting_authority);
+    }
+    if (r->emergency) Take(&r->emergency->explanation);
+    if (r->domestic_authorization) Take(&r->domestic_authorization->reference);
+    for (Offence& o : r->offences) {
+      Take(&o.national_provision);
+      Take(&o.description);
+    }
+    for (Measure& m : r->measures) {
+      for (Selector& sel : m.selectors) {
+        Take(&sel.value);
+        Take(&sel.provider);
+      }
+      TakeVector(&m.selectors, &selectors_);
+      Take(&m.justification);
+    }
+    for (Person& p : r->persons) {
+      Take(&p.name);
+      TakeVector(&p.nationalities, &nationalities_);
+    }
+    for (Attachment& a : r->attachments) {
+      Take(&a.name);
+      Take(&a.sha256);
+      Take(&a.media_type);
+    }
+    KeepVector(&r->offences, &offences_);
+    KeepVector(&r->measures, &measures_);
+    KeepVector(&r->persons, &persons_);
+    KeepVector(&r->attachments, &attachments_);
+    *r = Request();  // what is left owns no heap storage
+  }
+
+  // A string holding `v`, in recycled storage when `v` does not fit in the string itself.
+  std::string Make(std::string_view v) {
+    if (v.size() <= kInline || strings_.empty()) return std::string(v);
+    std::string s = std::move(strings_.back());
+    strings_.pop_back();
+    s.assign(v.data(), v.size());
+    return s;
+  }
+  void Set(std::string* s, std::string_view v) {
+    if (v.size() <= s->capacity()) {
+      s->assign(v.data(), v.size());
+    } else {
+      *s = Make(v);
+    }
+  }
+  void Set(std::optional<std::string>* s, std::string_view v) { s->emplace(Make(v)); }
+
+  // An empty array with the capacity a previous request's array had.
+  template <typename T>
+  void Give(std::vector<T>* v) {
+    std::vector<T>* pool = nullptr;
+    if constexpr (std::is_same_v<T, Offence>) pool = &offences_;
+    if constexpr (std::is_same_v<T, Measure>) pool = &measures_;
+    if constexpr (std::is_same_v<T, Person>) pool = &persons_;
+    if constexpr (std::is_same_v<T, Attachment>) pool = &attachments_;
+    if (pool != nullptr) {
+      if (v->empty() && v->capacity() == 0) std::swap(*v, *pool);
+      return;
+    }
+    std::vector<std::vector<T>>* pools = nullptr;
+    if constexpr (std::is_same_v<T, Selector>) pools = &selectors_;
+    if constexpr (std::is_same_v<T, StateCode>) pools = &nationalities_;
+    if (pools != nullptr && !pools->empty() && v->empty() && v->capacity() == 0) {
+      std::swap(*v, pools->back());
+      pools->pop_back();
+    }
+  }
+
+ private:
+  static constexpr size_t kInline = 15;  // libstdc++ keeps up to 15 chars in the string
+
+  void Take(std::string* s) {
+    if (s->capacity() > kInline) strings_.push_back(std::move(*s));
+  }
+  void Take(std::optional<std::string>* s) {
+    if (*s) Take(&**s);
+  }
+  template <typename T>
+  static void TakeVector(std::vector<T>* v, std::vector<std::vector<T>>* pool) {
+    if (v->capacity() == 0) return;
+    v->clear();
+    pool->push_back(std::move(*v));
+  }
+  template <typename T>
+  static void KeepVector(std::vector<T>* v, std::vector<T>* pool) {
+    if (v->capacity() == 0) return;
+    v->clear();
+    if (pool->capacity() < v->capacity()) std::swap(*v, *pool);
+  }
+
+  std::vector<std::string> strings_;
+  std::vector<Offence> offences_;
+  std::vector<Measure> measures_;
+  std::vector<Person> persons_;
+  std::vector<Attachment> attachments_;
+  std::vector<std::vector<Selector>> selectors_;
+  std::vector<std::vector<StateCode>> nationalities_;
+};
+
+Recycler& ThreadRecycler() {
+  thread_local Recycler r;
+  return r;
+}
+
 class Reader {
  public:
   static constexpr std::size_t max_object_size = json::object::max_size();
@@ -196,9 +321,12 @@ class Reader {
   static constexpr std::size_t max_key_size = json::string::max_size();
   static constexpr std::size_t max_string_size = json::string::max_size();
 
+  // Resets *out (recycling its storage) and reads into it.
   void Start(const Bindings* b, Request* out) {
     b_ = b;
     out_ = out;
+    pool_ = &ThreadRecycler();
+    pool_->Harvest(out);
     depth_ = 0;
     done_ = false;
     partial_.clear();
@@ -280,13 +408,13 @@ class Reader {
         auto* r = static_cast<Request*>(top.target);
         switch (h) {
           case KeyHash("offences"):
-            return PushArray(Type::kOffences, b_->offences, &r->offences, ec);
+            return PushArray(Type::kOffences, b_->offences, Given(&r->offences), ec);
           case KeyHash("measures"):
-            return PushArray(Type::kMeasures, b_->measures, &r->measures, ec);
+            return PushArray(Type::kMeasures, b_->measures, Given(&r->measures), ec);
           case KeyHash("persons"):
-            return PushArray(Type::kPersons, b_->persons, &r->persons, ec);
+            return PushArray(Type::kPersons, b_->persons, Given(&r->persons), ec);
           case KeyHash("attachments"):
-            return PushArray(Type::kAttachments, b_->attachments, &r->attachments, ec);
+            return PushArray(Type::kAttachments, b_->attachments, Given(&r->attachments), ec);
           case KeyHash("assurances"):
             return PushArray(Type::kAssurances, b_->assurances, &r->assurances, ec);
         }
@@ -295,7 +423,7 @@ class Reader {
       case Type::kMeasure: {
         auto* m = static_cast<Measure*>(top.target);
         if (h == KeyHash("selectors")) {
-          return PushArray(Type::kSelectors, b_->selectors, &m->selectors, ec);
+          return PushArray(Type::kSelectors, b_->selectors, Given(&m->selectors), ec);
         }
         if (h == KeyHash("data_categories")) {
           return PushArray(Type::kDataCategories, b_->data_categories, &m->data_categories, ec);
@@ -306,7 +434,7 @@ class Reader {
         auto* p = static_cast<Person*>(top.target);
         if (h == KeyHash("status")) return PushArray(Type::kStatus, b_->status, &p->status, ec);
         if (h == KeyHash("nationalities")) {
-          return PushArray(Type::kNationalities, b_->nationalities, &p->nationalities, ec);
+          return PushArray(Type::kNationalities, b_->nationalities, Given(&p->nationalities), ec);
         }
         return Bail(ec);
       }
@@ -413,6 +541,13 @@ class Reader {
 
   Frame& Top() { return frames_[depth_ - 1]; }
 
+  // The array, with recycled capacity.
+  template <typename T>
+  std::vector<T>* Given(std::vector<T>* v) {
+    pool_->Give(v);
+    return v;
+  }
+
   template <typename T>
   T& Emplace(Frame& array) {
     return static_cast<std::vector<T>*>(array.target)->emplace_back();
@@ -474,7 +609,7 @@ class Reader {
           case KeyHash("schema"):
             return true;  // the const was checked
           case KeyHash("id"):
-            return str && (r->id = std::string(v.s), true);
+            return str && (pool_->Set(&r->id, v.s), true);
           case KeyHash("created"):
             return str && ParseTimestampTo(v.s, &r->created.emplace(), nullptr);
           case KeyHash("requesting_state"):
@@ -482,15 +617,15 @@ class Reader {
           case KeyHash("requested_state"):
             return str && (r->requested_state = State(v.s), true);
           case KeyHash("facts"):
-            return str && (r->facts = std::string(v.s), true);
+            return str && (pool_->Set(&r->facts, v.s), true);
           case KeyHash("purpose"):
-            return str && (r->purpose = std::string(v.s), true);
+            return str && (pool_->Set(&r->purpose, v.s), true);
           case KeyHash("urgency"):
             return str && Enum(v.s, &r->urgency);
           case KeyHash("follows_up"):
-            return str && (r->follows_up = std::string(v.s), true);
+            return str && (pool_->Set(&r->follows_up, v.s), true);
           case KeyHash("language"):
-            return str && (r->language = std::string(v.s), true);
+            return str && (pool_->Set(&r->language, v.s), true);
         }
         return false;
       }
@@ -498,7 +633,7 @@ class Reader {
         auto* a = static_cast<RequestingAuthority*>(top.target);
         switch (h) {
           case KeyHash("name"):
-            return str && (a->name = std::string(v.s), true);
+            return str && (pool_->Set(&a->name, v.s), true);
           case KeyHash("kind"):
             return str && Enum(v.s, &a->kind);
           case KeyHash("contact_point_24_7"):
@@ -512,9 +647,9 @@ class Reader {
           case KeyHash("kind"):
             return str && Enum(v.s, &p->kind);
           case KeyHash("reference"):
-            return str && (p->reference = std::string(v.s), true);
+            return str && (pool_->Set(&p->reference, v.s), true);
           case KeyHash("conducting_authority"):
-            return str && (p->conducting_authority = std::string(v.s), true);
+            return str && (pool_->Set(&p->conducting_authority, v.s), true);
         }
         return false;
       }
@@ -524,13 +659,13 @@ class Reader {
           case KeyHash("category"):
             return str && Enum(v.s, &f->category);
           case KeyHash("national_provision"):
-            return str && (f->national_provision = std::string(v.s), true);
+            return str && (pool_->Set(&f->national_provision, v.s), true);
           case KeyHash("max_penalty_years"):
             return !str && !boolean && (f->max_penalty_years = Number(v), true);
           case KeyHash("death_penalty_possible"):
             return boolean && (f->death_penalty_possible = v.b, true);
           case KeyHash("description"):
-            return str && (f->description = std::string(v.s), true);
+            return str && (pool_->Set(&f->description, v.s), true);
         }
         return false;
       }
@@ -542,7 +677,7 @@ class Reader {
           case KeyHash("imminent"):
             return boolean && (e->imminent = v.b, true);
           case KeyHash("explanation"):
-            return str && (e->explanation = std::string(v.s), true);
+            return str && (pool_->Set(&e->explanation, v.s), true);
         }
         return false;
       }
@@ -556,7 +691,7 @@ class Reader {
           case KeyHash("duration_days"):
             return Int32(v, &m->duration_days.emplace());
           case KeyHash("justification"):
-            return str && (m->justification = std::string(v.s), true);
+            return str && (pool_->Set(&m->justification, v.s), true);
         }
         return false;
       }
@@ -566,9 +701,9 @@ class Reader {
           case KeyHash("kind"):
             return str && Enum(v.s, &s->kind);
           case KeyHash("value"):
-            return str && (s->value = std::string(v.s), true);
+            return str && (pool_->Set(&s->value, v.s), true);
           case KeyHash("provider"):
-            return str && (s->provider = std::string(v.s), true);
+            return str && (pool_->Set(&s->provider, v.s), true);
         }
         return false;
       }
@@ -588,7 +723,7 @@ class Reader {
           case KeyHash("role"):
             return str && Enum(v.s, &p->role);
           case KeyHash("name"):
-            return str && (p->name = std::string(v.s), true);
+            return str && (pool_->Set(&p->name, v.s), true);
           case KeyHash("residence"):
             return str && (p->residence = State(v.s), true);
         }
@@ -600,7 +735,7 @@ class Reader {
           case KeyHash("authority_kind"):
             return str && Enum(v.s, &d->authority_kind);
           case KeyHash("reference"):
-            return str && (d->reference = std::string(v.s), true);
+            return str && (pool_->Set(&d->reference, v.s), true);
           case KeyHash("date"):
             return str && ParseDateTo(v.s, &d->date.emplace(), nullptr);
         }
@@ -622,11 +757,11 @@ class Reader {
         auto* a = static_cast<Attachment*>(top.target);
         switch (h) {
           case KeyHash("name"):
-            return str && (a->name = std::string(v.s), true);
+            return str && (pool_->Set(&a->name, v.s), true);
           case KeyHash("sha256"):
-            return str && (a->sha256 = std::string(v.s), true);
+            return str && (pool_->Set(&a->sha256, v.s), true);
           case KeyHash("media_type"):
-            return str && (a->media_type = std::string(v.s), true);
+            return str && (pool_->Set(&a->media_type, v.s), true);
         }
         return false;
       }
@@ -637,6 +772,7 @@ class Reader {
 
   const Bindings* b_ = nullptr;
   Request* out_ = nullptr;
+  Recycler* pool_ = nullptr;
   Frame frames_[kMaxFrames];
   int depth_ = 0;
   bool done_ = false;
@@ -665,8 +801,7 @@ bool ReadValidRequest(const JsonSchema& schema, std::string_view text, Request* 
     case FastJsonResult::kRefused:
       return false;
     case FastJsonResult::kUnsure:
-      *out = Request();
-      break;
+      break;  // Start below resets *out
   }
   thread_local json::basic_parser<Reader> parser(Options());
   parser.reset();

@@ -1093,6 +1093,36 @@ TEST(CodecTest, StreamingAndFullPathsAgree) {
       "\"u\\u0072gency\":\"routine\"}");
 }
 
+// ParseRequestInto reuses the storage of the request it held: nothing of one request may show in
+// the next, whichever path (tokenizer, Boost.JSON, full) read either, and after an error too.
+TEST(CodecTest, ParseRequestIntoKeepsNothingOfThePreviousRequest) {
+  std::vector<std::string> texts;
+  for (const auto& f : ConformanceFiles("tests/core/testdata/cases", "cases")) {
+    texts.push_back(boost::json::serialize(ParseJson(ReadFile(f))->as_object().at("request")));
+  }
+  texts.push_back(std::string(kRequest));
+  texts.push_back(Edited(kRequest, {{"/facts", R"("escaped\nfacts, read by Boost.JSON")"}}));
+  texts.push_back(Edited(kRequest, {{"/offences/0/max_penalty_years", "7.5"}}));
+  texts.push_back("{not json");
+  texts.push_back(Edited(kRequest, {{"/urgency", R"("soon")"}}));
+  ASSERT_GT(texts.size(), 10u);
+  std::vector<std::string> order = texts;
+  order.insert(order.end(), texts.rbegin(), texts.rend());
+  order.insert(order.end(), texts.begin(), texts.end());
+  Request reused;
+  for (const std::string& text : order) {
+    SCOPED_TRACE(text.substr(0, 160));
+    StatusOr<Request> fresh = ParseRequest(text);
+    Status s = ParseRequestInto(text, &reused);
+    ASSERT_EQ(s.ok(), fresh.ok());
+    if (!s.ok()) {
+      EXPECT_EQ(s.message(), fresh.status().message());
+      continue;
+    }
+    EXPECT_TRUE(reused == *fresh);
+  }
+}
+
 TEST(CodecTest, StreamingReaderLeavesProblemsToTheFullPath) {
   const JsonSchema& schema = *ShippedSchema(kRequestSchemaId);
   // A duplicate key is refused by the full path with its position.

@@ -2,9 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <boost/json.hpp>
 #include <random>
 #include <string>
+
+#include "core/internal/key_table.h"
 
 namespace comity::core_internal {
 namespace {
@@ -30,6 +33,25 @@ TEST(JsonTextTest, EscapingMatchesBoostJsonEverywhere) {
   std::string out;
   AppendJsonString(&out, "0123456789abcdef\"0123456789\\");
   EXPECT_EQ(out, R"("0123456789abcdef\"0123456789\\")");
+}
+
+// KeyHash is computed at compile time for the converters' `switch` cases and at run time for the
+// keys read: both must agree for every length (the run-time loads differ by length).
+constexpr std::string_view kText = "abcdefghijklmnopqrstuvwxyz0123456789";
+
+TEST(JsonTextTest, KeyHashIsTheSameAtCompileAndRunTime) {
+  constexpr auto kAtCompileTime = [] {
+    std::array<uint64_t, kText.size() + 1> h{};
+    for (size_t n = 0; n <= kText.size(); ++n) h[n] = KeyHash(kText.substr(0, n));
+    return h;
+  }();
+  for (size_t n = 0; n <= kText.size(); ++n) {
+    std::string copy(kText.substr(0, n));  // not a constant expression
+    EXPECT_EQ(KeyHash(copy), kAtCompileTime[n]) << n;
+    KeyTable t({"x", copy, "y"});
+    EXPECT_EQ(t.Find(copy), 1) << n;
+  }
+  static_assert(KeyHash("name") != KeyHash("kind"));
 }
 
 TEST(JsonTextTest, DescribeAndCount) {

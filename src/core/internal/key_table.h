@@ -22,11 +22,24 @@ namespace comity::core_internal {
 
 namespace detail {
 constexpr uint64_t Load(const char* p, size_t n) {
-  // Little-endian assembly of up to 8 bytes; a single load at run time.
-  if (!std::is_constant_evaluated() && n == 8) {
-    uint64_t v;
-    std::memcpy(&v, p, 8);
-    return v;
+  // Little-endian assembly of up to 8 bytes: at run time one load of 8, two overlapping loads
+  // of 4 (the shared bytes are equal, so OR-ing them is exact), or three bytes for 1 to 3.
+  if (!std::is_constant_evaluated()) {
+    if (n == 8) {
+      uint64_t v;
+      std::memcpy(&v, p, 8);
+      return v;
+    }
+    if (n >= 4) {
+      uint32_t lo, hi;
+      std::memcpy(&lo, p, 4);
+      std::memcpy(&hi, p + n - 4, 4);
+      return uint64_t{lo} | (uint64_t{hi} << (8 * (n - 4)));
+    }
+    if (n == 0) return 0;
+    return uint64_t{static_cast<unsigned char>(p[0])} |
+           (uint64_t{static_cast<unsigned char>(p[n / 2])} << (8 * (n / 2))) |
+           (uint64_t{static_cast<unsigned char>(p[n - 1])} << (8 * (n - 1)));
   }
   uint64_t v = 0;
   for (size_t i = 0; i < n; ++i) v |= uint64_t{static_cast<unsigned char>(p[i])} << (8 * i);

@@ -24,8 +24,10 @@
 
 namespace comity::core_internal {
 
-// `schema` is the compiled comity.request/v1; `text` is within kMaxDocumentBytes. On false,
-// *out is unspecified.
+// `schema` is the compiled comity.request/v1; `text` is within kMaxDocumentBytes. *out is reset
+// first, its strings and arrays kept (per thread) for reuse by this and later requests, so that
+// reading many requests into one Request allocates almost nothing. On false, *out is
+// unspecified (but valid: it can be read into again).
 bool ReadValidRequest(const JsonSchema& schema, std::string_view text, Request* out);
 
 // RequestFromJson's full path alone (validator, then converter); for tests and the fuzzer.
