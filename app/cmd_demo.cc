@@ -26,6 +26,7 @@
 #include <algorithm>
 #include <boost/json.hpp>
 #include <chrono>
+#include <cstdarg>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -67,8 +68,11 @@ Options& Opts() {
   return o;
 }
 
-void Say(const char* fmt, auto... args) {
-  std::fprintf(stderr, fmt, args...);
+[[gnu::format(printf, 1, 2)]] void Say(const char* fmt, ...) {
+  va_list args;
+  va_start(args, fmt);
+  std::vfprintf(stderr, fmt, args);
+  va_end(args);
   std::fflush(stderr);
 }
 
