@@ -403,6 +403,14 @@ StatusOr<std::unique_ptr<NodeService>> NodeService::Open(ServiceOptions options)
     // database after it, so committed data is durable once the WAL is.)
     RETURN_IF_ERROR(svc->writer_->db->Exec("PRAGMA synchronous=NORMAL"));
     svc->wal_path_ = svc->writer_->db->path() + "-wal";
+    svc->group_sync_ = true;
+  } else if (o.group_commit && svc->writer_->db->dialect() == store::Dialect::kPostgres) {
+    // The writer commits without waiting for the WAL flush; a durable commit on another
+    // connection flushes the WAL up to its own commit record, which covers every commit
+    // before it: one such barrier serves a group.
+    RETURN_IF_ERROR(svc->writer_->db->Exec("SET synchronous_commit = off"));
+    ASSIGN_OR_RETURN(svc->sync_db_, o.open_database());
+    svc->group_sync_ = true;
   }
   for (int i = 0; i < o.readers; ++i) {
     ASSIGN_OR_RETURN(std::unique_ptr<Connection> c, open(false));
@@ -478,7 +486,7 @@ Status NodeService::DurableCommit(store::Transaction& tx) {
   }
   sync_cv_.notify_all();
   RETURN_IF_ERROR(committed);
-  if (wal_path_.empty()) return OkStatus();
+  if (!group_sync_) return OkStatus();
   mu_.unlock();
   Status synced = SyncTo(seq);
   mu_.lock();
@@ -492,7 +500,7 @@ Status NodeService::Durable() {
     committed_seq_ = seq;
   }
   sync_cv_.notify_all();
-  if (wal_path_.empty()) return OkStatus();
+  if (!group_sync_) return OkStatus();
   mu_.unlock();
   Status synced = SyncTo(seq);
   mu_.lock();
@@ -500,7 +508,7 @@ Status NodeService::Durable() {
 }
 
 Status NodeService::SyncTo(uint64_t seq) {
-  if (wal_path_.empty()) return OkStatus();
+  if (!group_sync_) return OkStatus();
   std::unique_lock<std::mutex> lock(sync_mu_);
   // A commit that has its number but is still writing cannot be covered by a sync yet.
   sync_cv_.wait(lock, [&] { return committed_seq_.load() >= seq; });
@@ -524,6 +532,18 @@ Status NodeService::SyncTo(uint64_t seq) {
 }
 
 Status NodeService::SyncWal() {
+  if (sync_db_) {
+    // PostgreSQL: a transaction with a transaction id commits with a commit record, and with
+    // synchronous_commit on it waits until the WAL is flushed up to it.
+    store::Transaction tx(sync_db_.get());
+    RETURN_IF_ERROR(tx.Begin());
+    ASSIGN_OR_RETURN(store::Statement * st,
+                     sync_db_->Prepare("SELECT CAST(pg_current_xact_id() AS TEXT)"));
+    RETURN_IF_ERROR(st->Run());
+    RETURN_IF_ERROR(tx.Commit());
+    ++syncs_;
+    return OkStatus();
+  }
   // The WAL keeps its inode while the node's connections are open (SQLite resets it in place);
   // reopen if it was replaced anyway.
   struct stat by_path {};

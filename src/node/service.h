@@ -27,13 +27,14 @@
 //
 // Concurrency: thread-safe. Writes are serialised on one writer connection (the log has one
 // writer); reads use a small pool of reader connections and never wait for a write.
-// Group commit (SQLite, ServiceOptions::group_commit): a write commits without an fsync and
-// then waits, without holding the writer, until one fdatasync of the WAL covers it — writers
-// that commit meanwhile share that fdatasync, so N concurrent writes cost about one fsync, not
-// N. No call returns before its write is durable, and what leaves the node or is published
-// (due outbox messages, inbox lookups, log resources) is read only once durable. Optimistic
-// concurrency protects against other processes sharing the database: a request row carries a
-// version, and a write that finds another version fails with kAborted (HTTP 409).
+// Group commit (ServiceOptions::group_commit): a write commits without waiting for the disk
+// and then waits, without holding the writer, until one sync covers it (SQLite: an fdatasync of
+// the WAL; PostgreSQL: a durable commit on another connection) — writers that commit meanwhile
+// share it, so N concurrent writes cost about one flush, not N. No call returns before its write is
+// durable, and what leaves the node or is published (due outbox messages, inbox lookups, log
+// resources) is read only once durable. Optimistic concurrency protects against other processes
+// sharing the database: a request row carries a version, and a write that finds another version
+// fails with kAborted (HTTP 409).
 #pragma once
 
 #include <atomic>
@@ -86,9 +87,11 @@ struct ServiceOptions {
   Disclosure disclosure = Disclosure::kEmbargo;
   int embargo_days = 90;
   int readers = 4;  // reader connections (1..64)
-  // SQLite: commit without an fsync each and make commits durable in groups (one fdatasync of
-  // the WAL shared by every writer waiting at that moment) before any call returns. Off: every
-  // commit is fsynced on its own (synchronous=FULL). PostgreSQL commits are durable as they are.
+  // Commit without waiting for durability each time, and make commits durable in groups before
+  // any call returns: SQLite, one fdatasync of the WAL shared by every writer waiting at that
+  // moment; PostgreSQL, the writer commits with synchronous_commit off and one durable commit
+  // on another connection (which flushes the WAL past them) serves the group. Off: every
+  // commit is durable on its own.
   bool group_commit = true;
   // Fault injection for tests: wraps the writer's log storage.
   std::function<std::unique_ptr<tlog::LogStorage>(std::unique_ptr<tlog::LogStorage>)>
@@ -291,7 +294,9 @@ class NodeService {
   std::atomic<uint64_t> reserved_seq_{0};
   std::atomic<uint64_t> committed_seq_{0};
   std::atomic<uint64_t> syncs_{0};
-  std::string wal_path_;  // empty: every commit is durable by itself
+  bool group_sync_ = false;                   // false: every commit is durable by itself
+  std::string wal_path_;                      // SQLite: the WAL that SyncWal() fdatasyncs
+  std::unique_ptr<store::Database> sync_db_;  // PostgreSQL: the barrier's durable connection
   std::mutex sync_mu_;
   std::condition_variable sync_cv_;
   uint64_t synced_seq_ = 0;  // GUARDED_BY(sync_mu_)

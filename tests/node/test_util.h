@@ -96,22 +96,25 @@ inline boost::json::object RefusedDraftBody(const std::string& from, const std::
   return r;
 }
 
-// One node's service over DIR/comity.db, with its log created and the shipped profiles.
+// One node's service over DIR/comity.db (or over `database_url`, a SQLite path or PostgreSQL URL
+// that Database::Connect takes), with its log created and the shipped profiles.
 struct ServiceFixture {
   TempDir dir;
   TestClock clock;
   crypto::Ed25519PrivateKey key = crypto::Ed25519PrivateKey::Generate();
   std::string state;
+  std::string url;
   std::unique_ptr<NodeService> service;
 
   explicit ServiceFixture(
       std::string state_code, Disclosure disclosure = Disclosure::kEmbargo,
       std::function<std::unique_ptr<tlog::LogStorage>(std::unique_ptr<tlog::LogStorage>)> wrap =
-          nullptr)
-      : state(std::move(state_code)) {
-    const std::string path = dir / "comity.db";
+          nullptr,
+      std::string database_url = "")
+      : state(std::move(state_code)),
+        url(database_url.empty() ? dir / "comity.db" : std::move(database_url)) {
     {
-      auto db = store::Database::Open(path).value();
+      auto db = store::Database::Connect(url).value();
       auto st = store::NodeStore::Open(db.get()).value();
       auto ls = OpenNodeLogStorage(db.get()).value();
       auto log = tlog::Log::Create(ls.get(), "comity/" + state + "/test", key,
@@ -123,7 +126,7 @@ struct ServiceFixture {
     o.state = StateCode{{state[0], state[1]}};
     o.rules = RuleBase();
     o.log_key = key;
-    o.open_database = [path] { return store::Database::Open(path); };
+    o.open_database = [u = url] { return store::Database::Connect(u); };
     o.open_log_storage = OpenNodeLogStorage;
     o.clock = &clock;
     o.disclosure = disclosure;
@@ -138,9 +141,7 @@ struct ServiceFixture {
   }
 
   // A second connection for inspecting the database directly.
-  std::unique_ptr<store::Database> OpenDb() {
-    return store::Database::Open(dir / "comity.db").value();
-  }
+  std::unique_ptr<store::Database> OpenDb() { return store::Database::Connect(url).value(); }
 };
 
 inline Principal Person(const std::string& name, Role role) { return Principal{name, role, false}; }
