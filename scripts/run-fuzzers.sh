@@ -2,7 +2,7 @@
 # Runs every libFuzzer target in BUILD_DIR/bin/fuzz_* for SECONDS each, starting from its seed
 # corpus in fuzz/corpus/<name>/. A crash fails the run; the reproducer is left in fuzz/.
 set -euo pipefail
-build=${1:?build dir}
+build=$(cd "${1:?build dir}" && pwd)  # absolute: each fuzzer runs from fuzz/
 seconds=${2:-20}
 root=$(cd "$(dirname "$0")/.." && pwd)
 shopt -s nullglob
