@@ -18,6 +18,10 @@ DEB_PACKAGES := build-essential cmake ninja-build pkg-config ccache git ca-certi
   libgtest-dev libgmock-dev libbenchmark-dev \
   golang-go golang-golang-x-mod-dev jq curl procps
 
+# Only `make bench` needs these: Node.js runs the Cedar peer of the screening benchmark (its npm
+# packages are pinned in bench/cedar/package-lock.json and installed there on first use).
+BENCH_PACKAGES := nodejs npm
+
 CMAKE_COMMON := -G Ninja -DCMAKE_EXPORT_COMPILE_COMMANDS=ON
 
 .PHONY: deps build test unit-test asan-test format-check fuzz-smoke fuzz demo bench clean format
@@ -25,7 +29,7 @@ CMAKE_COMMON := -G Ninja -DCMAKE_EXPORT_COMPILE_COMMANDS=ON
 # Installs every Debian package the build, the tests and the tools need. Idempotent: apt-get
 # runs only when something is missing.
 deps:
-	@missing=$$(for p in $(DEB_PACKAGES); do \
+	@missing=$$(for p in $(DEB_PACKAGES) $(EXTRA_PACKAGES); do \
 	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
 	done); \
 	if [ -n "$$missing" ]; then \
@@ -79,7 +83,9 @@ test: deps
 demo: deps build
 	scripts/demo.sh $(BUILD)/bin/comity
 
-bench: deps build
+bench:
+	$(MAKE) deps EXTRA_PACKAGES="$(BENCH_PACKAGES)"
+	$(MAKE) build
 	scripts/bench.sh $(BUILD)
 
 clean:

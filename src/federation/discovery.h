@@ -12,7 +12,7 @@
 //   "comity.identity/v1\n" state "\n" sign_key "\n" box_key "\n" log_vkey "\n"
 // (keys in base64 as in the document), so it binds the state, both keys and the log's verifier
 // key (its origin and key) at once. Key fingerprints are the hex SHA-256 of the raw public key.
-// Format: docs/federation.md ("Identity and discovery").
+// Format: docs/formats/envelope.md (the identity document).
 //
 // Thread-safe: free functions.
 #pragma once

@@ -1,4 +1,5 @@
-// The federation's own records, over store::Database (tables in docs/federation.md, "Storage"):
+// The federation's own records, over store::Database (tables in docs/formats/node-store.md and
+// docs/federation.md):
 //   federation_security_events  refused envelopes: what, when, from where — never the envelope
 //   federation_receipts         the signed receipt given for each accepted message id, so that
 //                               a retry gets the original receipt again
