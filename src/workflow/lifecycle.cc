@@ -57,19 +57,6 @@ bool Blank(const std::string& s) {
 
 }  // namespace
 
-Direction DirectionOf(RequestState s) {
-  switch (s) {
-    case S::kDraft:
-    case S::kSubmitted:
-    case S::kDelivered:
-    case S::kAnswered:
-    case S::kWithdrawn:
-      return Direction::kOutgoing;
-    default:
-      return Direction::kIncoming;
-  }
-}
-
 bool AwaitsDecision(RequestState s) {
   return s == S::kReceived || s == S::kInReview || s == S::kReady || s == S::kPostponed ||
          s == S::kInformationRequested;

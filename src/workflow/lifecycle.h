@@ -29,8 +29,6 @@
 
 namespace comity::workflow {
 
-enum class Direction : uint8_t { kOutgoing, kIncoming };
-
 #define COMITY_REQUEST_STATES(X)                         \
   X(kDraft, "draft")                                     \
   X(kSubmitted, "submitted")                             \
@@ -88,8 +86,6 @@ struct ActionContext {
   int condition_count = 0;
 };
 
-// Whether the state belongs to outgoing or incoming requests.
-Direction DirectionOf(RequestState s);
 // States in which the requested state has not yet decided (the overdue list counts these).
 bool AwaitsDecision(RequestState s);
 // Terminal states: nothing further happens.
