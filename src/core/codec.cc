@@ -878,24 +878,20 @@ StatusOr<Request> RequestFromJson(const json::value& v) {
 }
 
 StatusOr<Request> ParseRequest(std::string_view text) {
-  RETURN_IF_ERROR(CheckSize(text.size()));
-  if (!SchemasAvailable()) return SchemasMissing();
-  // The streaming reader takes valid requests in one pass; anything else (or anything it is
-  // unsure of) goes the full way, which also words the errors.
   Request r;
-  if (core_internal::ReadValidRequest(Schema(kRequestSchemaId), text, &r)) return r;
-  return WithArena<Request>(
-      text, [](const json::value& v) { return core_internal::RequestFromJsonFullPath(v); });
+  RETURN_IF_ERROR(ParseRequestInto(text, &r));
+  return r;
 }
 
 Status ParseRequestInto(std::string_view text, Request* out) {
   RETURN_IF_ERROR(CheckSize(text.size()));
   if (!SchemasAvailable()) return SchemasMissing();
+  // The streaming reader takes valid requests in one pass; anything else (or anything it is
+  // unsure of) goes the full way, which also words the errors.
   if (core_internal::ReadValidRequest(Schema(kRequestSchemaId), text, out)) return OkStatus();
-  StatusOr<Request> r = WithArena<Request>(
-      text, [](const json::value& v) { return core_internal::RequestFromJsonFullPath(v); });
-  if (!r.ok()) return r.status();
-  *out = std::move(*r);
+  ASSIGN_OR_RETURN(*out, WithArena<Request>(text, [](const json::value& v) {
+    return core_internal::RequestFromJsonFullPath(v);
+  }));
   return OkStatus();
 }
 

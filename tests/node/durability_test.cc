@@ -71,10 +71,7 @@ TEST_P(GroupCommitOnBothBackends, ConcurrentWritesShareSyncsAndAllSucceed) {
 
 INSTANTIATE_TEST_SUITE_P(Backends, GroupCommitOnBothBackends,
                          ::testing::Values(store::Dialect::kSqlite, store::Dialect::kPostgres),
-                         [](const ::testing::TestParamInfo<store::Dialect>& info) {
-                           return std::string(info.param == store::Dialect::kSqlite ? "SQLite"
-                                                                                    : "PostgreSQL");
-                         });
+                         store::testing::DialectParamName);
 
 TEST(GroupCommitTest, ReadersNeverWaitForeverAndSeeWhatWasCommitted) {
   ServiceFixture f("XA");

@@ -65,9 +65,12 @@ namespace fast_json_detail {
 
 inline bool IsSpace(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
 
+// Above ' ' (0x20): not whitespace, whatever the byte is.
+inline bool AboveSpace(char c) { return static_cast<unsigned char>(c) > 0x20; }
+
 inline const char* SkipSpace(const char* p, const char* end) {
   // Machine-written JSON mostly has no space between tokens: one test settles that.
-  if (p<end&& static_cast<unsigned char>(*p)> ' ') return p;
+  if (p < end && AboveSpace(*p)) return p;
   while (p < end && IsSpace(*p)) ++p;
   return p;
 }
