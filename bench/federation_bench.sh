@@ -96,4 +96,9 @@ failed=$(curl -sf "$xa/metrics" | awk '/^comity_federation_deliveries_total/ && 
 echo "federation ($([ "$database" = sqlite ] && echo SQLite || echo PostgreSQL), durable commits, $n requests XA -> XB, $concurrency clients):"
 echo "  submitted until signed receipt: $rate requests/s (submits alone: $(awk -v n="$n" -v s="$submit" 'BEGIN { printf "%.0f", n / s }')/s)"
 echo "  latency submit -> receipt: p50 $(pct 50) ms, p99 $(pct 99) ms, max $(pct 100) ms; failed attempts: $failed"
+cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.0f %.0f\n", $14 * 1000 / hz, $15 * 1000 / hz }' "/proc/$1/stat"; }
+read -r xa_user xa_sys < <(cpu_ms "${pids[0]}")
+read -r xb_user xb_sys < <(cpu_ms "${pids[1]}")
+per() { awk -v u="$1" -v s="$2" -v n="$n" 'BEGIN { printf "%.2f ms (%.0f%% kernel)", (u + s) / n, 100 * s / (u + s + 1e-9) }'; }
+echo "  CPU per request (whole run, drafting included): XA $(per "$xa_user" "$xa_sys"), XB $(per "$xb_user" "$xb_sys")"
 echo "  (load average: $(cut -d' ' -f1-3 /proc/loadavg))"

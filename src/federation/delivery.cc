@@ -282,7 +282,8 @@ void DeliveryWorker::Dispatch() {
         ++queued;
       }
     }
-    if (queued > 0) send_cv_.notify_all();
+    // One sender per message: waking them all would send most straight back to sleep.
+    for (int i = 0; i < queued; ++i) send_cv_.notify_one();
   }
 }
 

@@ -9,6 +9,7 @@
 #include <cctype>
 #include <cerrno>
 #include <charconv>
+#include <chrono>
 #include <cstring>
 #include <set>
 
@@ -368,7 +369,7 @@ NodeService::~NodeService() {
 }
 
 void NodeService::SetOutboxListener(std::function<void()> listener) {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<std::mutex> lock(mu_);  // before the node serves: Commit reads it unlocked
   outbox_listener_ = std::move(listener);
 }
 
@@ -475,50 +476,111 @@ Status NodeService::Commit(Change& c) {
   return OkStatus();
 }
 
-// --- group commit --------------------------------------------------------------------------
+// --- group commit ---------------------------------------------------------------------------
 
-Status NodeService::DurableCommit(store::Transaction& tx) {
-  const uint64_t seq = ++reserved_seq_;
-  Status committed = tx.Commit();
-  {
-    std::lock_guard<std::mutex> lock(sync_mu_);
-    committed_seq_ = seq;  // writers are serialised by mu_: numbers complete in order
+namespace {
+// How long a syncer waits for writers already under way to commit, so that one sync covers
+// them too (only while some are; an idle node syncs at once).
+constexpr auto kGatherWindow = std::chrono::microseconds(1500);
+}  // namespace
+
+// Holds mu_ for one write operation, and counts the operation as pending (a syncer may wait
+// for it) until it has committed or ended.
+class NodeService::WriteLock {
+ public:
+  explicit WriteLock(NodeService* s) : s_(s) {
+    s_->writers_pending_.fetch_add(1);
+    s_->mu_.lock();
+    s_->write_lock_ = this;
   }
-  sync_cv_.notify_all();
-  RETURN_IF_ERROR(committed);
+  ~WriteLock() {
+    if (held_) Release();
+    Committed();
+  }
+  WriteLock(const WriteLock&) = delete;
+  WriteLock& operator=(const WriteLock&) = delete;
+
+  // The operation writes again after a commit: the commit re-takes mu_ after its sync.
+  void KeepAfterCommit() { keep_ = true; }
+  bool keep() const { return keep_; }
+  void Release() {  // requires mu_
+    held_ = false;
+    s_->write_lock_ = nullptr;
+    s_->mu_.unlock();
+  }
+  void Committed() {  // no longer pending
+    if (!pending_) return;
+    pending_ = false;
+    if (s_->writers_pending_.fetch_sub(1) == 1 && s_->gathering_.load() > 0) {
+      std::lock_guard<std::mutex> lock(s_->sync_mu_);
+      s_->commit_cv_.notify_all();
+    }
+  }
+
+ private:
+  NodeService* s_;
+  bool held_ = true;
+  bool pending_ = true;
+  bool keep_ = false;
+};
+
+void NodeService::PublishCommitted(uint64_t seq) {
+  if (write_lock_ != nullptr) write_lock_->Committed();
+  std::lock_guard<std::mutex> lock(sync_mu_);
+  committed_seq_ = seq;  // writers are serialised by mu_: numbers complete in order
+  if (commit_waiters_ > 0) commit_cv_.notify_all();
+}
+
+Status NodeService::AfterCommit(uint64_t seq) {
   if (!group_sync_) return OkStatus();
+  if (write_lock_ != nullptr && !write_lock_->keep()) {
+    // The commit was the operation's last use of the writer: let the next writer in for good.
+    write_lock_->Release();
+    return SyncTo(seq);
+  }
   mu_.unlock();
   Status synced = SyncTo(seq);
   mu_.lock();
   return synced;
 }
 
+Status NodeService::DurableCommit(store::Transaction& tx) {
+  const uint64_t seq = ++reserved_seq_;
+  Status committed = tx.Commit();
+  PublishCommitted(seq);
+  RETURN_IF_ERROR(committed);
+  return AfterCommit(seq);
+}
+
 Status NodeService::Durable() {
   const uint64_t seq = ++reserved_seq_;
-  {
-    std::lock_guard<std::mutex> lock(sync_mu_);
-    committed_seq_ = seq;
-  }
-  sync_cv_.notify_all();
-  if (!group_sync_) return OkStatus();
-  mu_.unlock();
-  Status synced = SyncTo(seq);
-  mu_.lock();
-  return synced;
+  PublishCommitted(seq);
+  return AfterCommit(seq);
 }
 
 Status NodeService::SyncTo(uint64_t seq) {
   if (!group_sync_) return OkStatus();
   std::unique_lock<std::mutex> lock(sync_mu_);
   // A commit that has its number but is still writing cannot be covered by a sync yet.
-  sync_cv_.wait(lock, [&] { return committed_seq_.load() >= seq; });
+  if (committed_seq_.load() < seq) {
+    ++commit_waiters_;
+    commit_cv_.wait(lock, [&] { return committed_seq_.load() >= seq; });
+    --commit_waiters_;
+  }
   while (synced_seq_ < seq) {
     if (syncing_) {
       sync_cv_.wait(lock);
       continue;
     }
-    // Become the syncer for every commit whose frames are in the WAL now.
+    // Become the syncer: first let the writers under way commit (briefly), then sync every
+    // commit whose frames are in the WAL by then.
     syncing_ = true;
+    if (writers_pending_.load() > 0) {
+      ++gathering_;
+      commit_cv_.wait_until(lock, std::chrono::steady_clock::now() + kGatherWindow,
+                            [&] { return writers_pending_.load() == 0; });
+      --gathering_;
+    }
     const uint64_t target = committed_seq_.load();
     lock.unlock();
     Status s = SyncWal();
@@ -674,7 +736,7 @@ StatusOr<DraftResult> NodeService::CreateDraft(const Principal& who,
     return InvalidArgumentError("a state does not send requests to itself", "/requested_state");
   }
 
-  std::lock_guard<std::mutex> lock(mu_);
+  WriteLock lock(this);
   const Timestamp now = options_.clock->Now();
   ASSIGN_OR_RETURN(std::string id, NextRequestId());
   request.id = id;
@@ -748,7 +810,7 @@ StatusOr<store::RequestRecord> NodeService::Act(const Principal& who, std::strin
     return InvalidArgumentError("information goes with reply only", "/information");
   }
 
-  std::lock_guard<std::mutex> lock(mu_);
+  WriteLock lock(this);
   ASSIGN_OR_RETURN(store::RequestRecord r, LoadForUpdate(id, in.expected_version));
   ASSIGN_OR_RETURN(RequestState from, StoredState(r));
 
@@ -886,7 +948,7 @@ StatusOr<store::RequestRecord> NodeService::Assign(const Principal& who, std::st
   if (who.system || !Allows(who.role, Permission::kAssign)) {
     return PermissionDeniedError("reassigning requests is for supervisors");
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  WriteLock lock(this);
   ASSIGN_OR_RETURN(store::RequestRecord r, LoadForUpdate(id, expected_version));
   ASSIGN_OR_RETURN(RequestState state, StoredState(r));
   if (workflow::IsTerminal(state)) {
@@ -990,7 +1052,7 @@ StatusOr<NewUser> NodeService::AddUser(const Principal& who, std::string_view na
   if (who.system || !Allows(who.role, Permission::kManageUsers)) {
     return PermissionDeniedError("managing users is for admins");
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  WriteLock lock(this);
   ASSIGN_OR_RETURN(NewUser u, node::AddUser(*writer_->store, name, role, who.name,
                                             ToMicros(options_.clock->Now())));
   RETURN_IF_ERROR(Durable());
@@ -1001,7 +1063,7 @@ Status NodeService::RevokeUser(const Principal& who, std::string_view name) {
   if (who.system || !Allows(who.role, Permission::kManageUsers)) {
     return PermissionDeniedError("managing users is for admins");
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  WriteLock lock(this);
   RETURN_IF_ERROR(
       node::RevokeUser(*writer_->store, name, who.name, ToMicros(options_.clock->Now())));
   return Durable();
@@ -1025,7 +1087,7 @@ StatusOr<store::PeerRecord> NodeService::AddPeer(const Principal& who, const Pee
   if (who.system || !Allows(who.role, Permission::kManagePeers)) {
     return PermissionDeniedError("managing peers is for admins");
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  WriteLock lock(this);
   ASSIGN_OR_RETURN(store::PeerRecord p, node::AddPeer(*writer_->store, peer, options_.state.str(),
                                                       replace, ToMicros(options_.clock->Now())));
   RETURN_IF_ERROR(Durable());
@@ -1041,7 +1103,7 @@ StatusOr<store::ProfileRecord> NodeService::PutProfile(const Principal& who, std
   if (who.system || !Allows(who.role, Permission::kManageProfiles)) {
     return PermissionDeniedError("managing profiles is for admins");
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  WriteLock lock(this);
   ASSIGN_OR_RETURN(store::ProfileRecord p,
                    node::PutProfile(*writer_->store, code, json_text, who.name,
                                     ToMicros(options_.clock->Now())));
@@ -1076,7 +1138,7 @@ StatusOr<IncomingResult> NodeService::AcceptIncomingRequest(std::string_view fro
                                                             std::string_view message_id,
                                                             std::string_view request_json) {
   RETURN_IF_ERROR(CheckSender(from_state, message_id));
-  std::lock_guard<std::mutex> lock(mu_);
+  WriteLock lock(this);
   ASSIGN_OR_RETURN(std::optional<IncomingResult> dup, CheckDuplicate(message_id, request_json));
   if (dup) return *dup;
   ASSIGN_OR_RETURN(Request request, ParseRequest(request_json));
@@ -1177,7 +1239,7 @@ StatusOr<IncomingResult> NodeService::ApplyReceivedDecision(std::string_view fro
                                                             std::string_view message_id,
                                                             std::string_view answer_json) {
   RETURN_IF_ERROR(CheckSender(from_state, message_id));
-  std::lock_guard<std::mutex> lock(mu_);
+  WriteLock lock(this);
   ASSIGN_OR_RETURN(std::optional<IncomingResult> dup, CheckDuplicate(message_id, answer_json));
   if (dup) return *dup;
   ASSIGN_OR_RETURN(Answer answer, ParseAnswer(answer_json));
@@ -1238,7 +1300,7 @@ StatusOr<IncomingResult> NodeService::AcceptInformationReply(std::string_view fr
                                                              std::string_view message_id,
                                                              std::string_view reply_json) {
   RETURN_IF_ERROR(CheckSender(from_state, message_id));
-  std::lock_guard<std::mutex> lock(mu_);
+  WriteLock lock(this);
   ASSIGN_OR_RETURN(std::optional<IncomingResult> dup, CheckDuplicate(message_id, reply_json));
   if (dup) return *dup;
   ASSIGN_OR_RETURN(InformationReply reply, ParseInformationReply(reply_json));
@@ -1344,7 +1406,7 @@ StatusOr<bool> NodeService::AddDelivery(Change& c, std::string_view message_id,
 }
 
 Status NodeService::RecordDelivery(std::string_view message_id, std::string_view receipt) {
-  std::lock_guard<std::mutex> lock(mu_);
+  WriteLock lock(this);
   Change c;
   ASSIGN_OR_RETURN(bool todo, AddDelivery(c, message_id, receipt));
   if (!todo) return OkStatus();
@@ -1360,10 +1422,11 @@ std::vector<Status> NodeService::RecordDeliveries(
     }
     return results;
   }
-  std::lock_guard<std::mutex> lock(mu_);
+  WriteLock lock(this);
   // One transaction and one log append for the batch. A request touched twice in one batch
   // (its request and a reply delivered together) waits for the next round, so that each
   // round reads what the previous one wrote.
+  lock.KeepAfterCommit();  // several rounds may commit
   std::vector<size_t> todo(receipts.size());
   for (size_t i = 0; i < todo.size(); ++i) todo[i] = i;
   while (!todo.empty()) {
@@ -1405,7 +1468,7 @@ std::vector<Status> NodeService::RecordDeliveries(
 
 Status NodeService::RecordDeliveryFailure(std::string_view message_id, Timestamp next_attempt,
                                           std::string_view error) {
-  std::lock_guard<std::mutex> lock(mu_);
+  WriteLock lock(this);
   RETURN_IF_ERROR(
       writer_->outbox->Reschedule(message_id, ToMicros(next_attempt), error.substr(0, 2000)));
   return Durable();
@@ -1439,7 +1502,7 @@ StatusOr<std::optional<store::InboxRecord>> NodeService::FindInboxMessage(
 // --- the log -------------------------------------------------------------------------------
 
 StatusOr<uint64_t> NodeService::DiscloseDue() {
-  std::lock_guard<std::mutex> lock(mu_);
+  WriteLock lock(this);
   ASSIGN_OR_RETURN(tlog::LogState state, log_->State());
   uint64_t target = state.size;
   if (options_.disclosure == Disclosure::kEmbargo) {

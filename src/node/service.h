@@ -242,6 +242,7 @@ class NodeService {
   struct Connection;  // a database connection with the store and log storage over it
   struct Change;      // everything one transaction writes
   struct PendingEvent;
+  class WriteLock;  // holds mu_ for one write operation
 
   explicit NodeService(ServiceOptions options);
 
@@ -254,8 +255,12 @@ class NodeService {
                              std::string_view receipt);  // requires mu_
   // Makes a write already committed by the caller durable; requires mu_, which it releases
   // while it waits so that other writers commit meanwhile (they share the next fdatasync).
+  // Unless the operation's WriteLock is kept for more (WriteLock::KeepAfterCommit), mu_ is not
+  // taken again: the commit is the operation's last use of the writer.
   Status Durable();
   Status DurableCommit(store::Transaction& tx);  // requires mu_: COMMIT, then Durable
+  void PublishCommitted(uint64_t seq);           // requires mu_
+  Status AfterCommit(uint64_t seq);              // requires mu_; see Durable
   // Everything committed so far is durable (readers call it before they answer).
   Status SyncReserved() { return SyncTo(reserved_seq_.load()); }
   // Waits until the commits numbered up to `seq` are durable (at most one fdatasync per group).
@@ -272,7 +277,8 @@ class NodeService {
 
   ServiceOptions options_;
 
-  std::mutex mu_;  // serialises writes; guards writer_, log_, profile_cache_
+  std::mutex mu_;  // serialises writes; guards writer_, log_, profile_cache_, write_lock_
+  WriteLock* write_lock_ = nullptr;  // the operation holding mu_
   std::unique_ptr<Connection> writer_;
   std::unique_ptr<tlog::Log> log_;
   struct CachedProfile {
@@ -298,10 +304,16 @@ class NodeService {
   std::string wal_path_;                      // SQLite: the WAL that SyncWal() fdatasyncs
   std::unique_ptr<store::Database> sync_db_;  // PostgreSQL: the barrier's durable connection
   std::mutex sync_mu_;
-  std::condition_variable sync_cv_;
-  uint64_t synced_seq_ = 0;  // GUARDED_BY(sync_mu_)
-  bool syncing_ = false;     // GUARDED_BY(sync_mu_)
-  int wal_fd_ = -1;          // used by the one thread that is syncing
+  std::condition_variable sync_cv_;    // a sync has ended
+  std::condition_variable commit_cv_;  // a commit is published, or no writer is pending
+  int commit_waiters_ = 0;             // GUARDED_BY(sync_mu_)
+  uint64_t synced_seq_ = 0;            // GUARDED_BY(sync_mu_)
+  bool syncing_ = false;               // GUARDED_BY(sync_mu_)
+  // Write operations begun and not yet committed (waiting for mu_ or holding it): a syncer
+  // lets them commit first, for a short while, so that one sync covers them too.
+  std::atomic<int> writers_pending_{0};
+  std::atomic<int> gathering_{0};  // syncers waiting for pending writers (changed under sync_mu_)
+  int wal_fd_ = -1;                // used by the one thread that is syncing
 };
 
 // Encodes/decodes the opaque paging cursor (exposed for tests).
