@@ -34,6 +34,7 @@
 #include <thread>
 
 #include "app/command.h"
+#include "federation/batch.h"
 #include "http/api.h"
 #include "http/federation_api.h"
 #include "http/metrics.h"
@@ -171,6 +172,7 @@ Status RunServe(const Options& o) {
   so.threads = config.threads;
   so.max_body_bytes = static_cast<size_t>(config.max_body_bytes);
   so.body_limit_for_path[federation::kInboxPath] = federation->InboxBodyLimit();
+  so.body_limit_for_path[federation::kInboxBatchPath] = federation::kMaxBatchBytes;
   so.max_header_bytes = static_cast<size_t>(config.max_header_bytes);
   so.header_timeout = std::chrono::milliseconds(config.header_timeout_ms);
   so.body_timeout = std::chrono::milliseconds(config.body_timeout_ms);

@@ -1,5 +1,6 @@
-// libFuzzer target for what a node reads from its peers: envelopes (OpenEnvelope), receipts
-// (VerifyReceipt) and identity documents (ParseIdentityDocument). Beyond "never crashes", it
+// libFuzzer target for what a node reads from its peers: envelopes (OpenEnvelope), batches of
+// them and their results (ParseEnvelopeBatch, ParseBatchResults), receipts (VerifyReceipt) and
+// identity documents (ParseIdentityDocument). Beyond "never crashes", it
 // checks that only what a correct sender produced is accepted:
 //   - an accepted envelope comes from XA to XB, its signature verifies independently (our own
 //     canonicalisation and Ed25519 check, not OpenEnvelope's), its body is the sealed body
@@ -22,6 +23,7 @@
 #include "crypto/ed25519.h"
 #include "crypto/encoding.h"
 #include "crypto/sha256.h"
+#include "federation/batch.h"
 #include "federation/discovery.h"
 #include "federation/envelope.h"
 #include "tlog/note.h"
@@ -134,9 +136,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
   std::exit(0);
 }
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  const std::string_view in(reinterpret_cast<const char*>(data), size);
-
+void CheckEnvelope(std::string_view in) {
   TrustLookup trust = [](std::string_view state) -> std::optional<PeerKeys> {
     if (state == "XA") return KeysOf(Xa());
     return std::nullopt;
@@ -152,6 +152,32 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } else {
     Check(!c.status.ok(), "a refusal says why");
     Check(HttpStatusForRejection(c.rejection) >= 400, "a refusal has an error status");
+  }
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const std::string_view in(reinterpret_cast<const char*>(data), size);
+  CheckEnvelope(in);
+
+  // A batch of envelopes (the inbox's batch path): each member is held to the same properties,
+  // and what parses serialises back to the same list.
+  if (auto batch = ParseEnvelopeBatch(in); batch.ok()) {
+    Check(!batch->empty() && batch->size() <= kMaxBatchEnvelopes, "batch size within limits");
+    auto again = ParseEnvelopeBatch(SerializeEnvelopeBatch(*batch));
+    Check(again.ok() && *again == *batch, "batch round trip");
+    for (const std::string& e : *batch) CheckEnvelope(e);
+  } else {
+    Check(!batch.status().ok(), "a refused batch says why");
+  }
+  for (size_t n = 1; n <= 3; ++n) {
+    if (auto results = ParseBatchResults(in, n); results.ok()) {
+      Check(results->size() == n, "one result per envelope");
+      for (const BatchResult& r : *results) {
+        Check(r.status >= 100 && r.status <= 599, "a result has an HTTP status");
+      }
+      auto again = ParseBatchResults(SerializeBatchResults(*results), n);
+      Check(again.ok() && again->size() == n, "results round trip");
+    }
   }
 
   for (const Known& k : kKnown) {

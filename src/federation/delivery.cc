@@ -7,6 +7,7 @@
 
 #include "crypto/encoding.h"
 #include "crypto/sha256.h"
+#include "federation/batch.h"
 
 namespace comity::federation {
 namespace {
@@ -53,6 +54,10 @@ Status ValidateDeliveryOptions(const DeliveryOptions& o) {
   if (o.max_in_flight_per_peer < 1 || o.max_in_flight_per_peer > 256) {
     return InvalidArgumentError("deliveries in flight per peer must be between 1 and 256");
   }
+  if (o.batch_max < 1 || o.batch_max > static_cast<int>(kMaxBatchEnvelopes)) {
+    return InvalidArgumentError("messages per batch must be between 1 and " +
+                                std::to_string(kMaxBatchEnvelopes));
+  }
   if (o.fetch_limit < 1 || o.fetch_limit > 1000) {
     return InvalidArgumentError("the outbox fetch limit must be between 1 and 1000");
   }
@@ -97,7 +102,8 @@ void DeliveryWorker::Stop() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stop_ = true;
-    queue_.clear();
+    queues_.clear();
+    queued_ = 0;
   }
   dispatch_cv_.notify_all();
   send_cv_.notify_all();
@@ -127,9 +133,42 @@ std::string DeliveryWorker::Checkpoint() {
   return std::move(*cp);
 }
 
+Attempt DeliveryWorker::Fail(const OutgoingMessage& m, Status why) {
+  Attempt a;
+  const Timestamp next =
+      Plus(clock_.Now(), RetryDelay(options_.retry, m.attempts + 1, RandomUnit()));
+  Status s = outbox_->RecordFailure(m.message_id, next, why.ToString());
+  if (!s.ok()) {
+    spdlog::warn("delivery: recording the failure of {} failed: {}", m.message_id, s.ToString());
+  }
+  if (observer_) observer_->Delivery(m.recipient, "failed", std::nullopt);
+  a.error = std::move(why);
+  a.next_attempt = next;
+  return a;
+}
+
+StatusOr<Receipt> DeliveryWorker::CheckReceipt(const OutgoingMessage& m, const PeerInfo& p,
+                                               std::string_view text) {
+  StatusOr<Receipt> receipt = VerifyReceipt(text, p.keys, m.message_id);
+  if (!receipt.ok()) {
+    return UnauthenticatedError("the receipt from " + m.recipient +
+                                " does not verify: " + receipt.status().message());
+  }
+  if (receipt->to != me_.state) {
+    return UnauthenticatedError("the receipt from " + m.recipient + " is addressed to " +
+                                receipt->to + ", not to " + me_.state);
+  }
+  const std::string sha = crypto::HexEncode(crypto::Sha256(m.body));
+  if (receipt->body_sha256 != sha) {
+    return DataLossError("the receipt from " + m.recipient +
+                         " acknowledges other content (body SHA-256 " + receipt->body_sha256 +
+                         ", sent " + sha + ")");
+  }
+  return receipt;
+}
+
 Attempt DeliveryWorker::DeliverOne(const OutgoingMessage& m,
                                    const std::function<void()>& answered) {
-  Attempt a;
   bool told = false;
   auto peer_done = [&] {
     if (!told && answered) answered();
@@ -137,16 +176,7 @@ Attempt DeliveryWorker::DeliverOne(const OutgoingMessage& m,
   };
   auto fail = [&](Status why) {
     peer_done();
-    const Timestamp next =
-        Plus(clock_.Now(), RetryDelay(options_.retry, m.attempts + 1, RandomUnit()));
-    Status s = outbox_->RecordFailure(m.message_id, next, why.ToString());
-    if (!s.ok()) {
-      spdlog::warn("delivery: recording the failure of {} failed: {}", m.message_id, s.ToString());
-    }
-    if (observer_) observer_->Delivery(m.recipient, "failed", std::nullopt);
-    a.error = std::move(why);
-    a.next_attempt = next;
-    return a;
+    return Fail(m, std::move(why));
   };
 
   StatusOr<std::optional<PeerInfo>> peer = peers_->Find(m.recipient);
@@ -162,24 +192,12 @@ Attempt DeliveryWorker::DeliverOne(const OutgoingMessage& m,
   peer_done();
   if (!resp.ok()) return fail(resp.status());
   if (resp->status != 200) return fail(PeerError(m.recipient, *resp));
-  StatusOr<Receipt> receipt = VerifyReceipt(resp->body, p.keys, m.message_id);
-  if (!receipt.ok()) {
-    return fail(UnauthenticatedError("the receipt from " + m.recipient +
-                                     " does not verify: " + receipt.status().message()));
-  }
-  if (receipt->to != me_.state) {
-    return fail(UnauthenticatedError("the receipt from " + m.recipient + " is addressed to " +
-                                     receipt->to + ", not to " + me_.state));
-  }
-  const std::string sha = crypto::HexEncode(crypto::Sha256(m.body));
-  if (receipt->body_sha256 != sha) {
-    return fail(DataLossError("the receipt from " + m.recipient +
-                              " acknowledges other content (body SHA-256 " + receipt->body_sha256 +
-                              ", sent " + sha + ")"));
-  }
+  StatusOr<Receipt> receipt = CheckReceipt(m, p, resp->body);
+  if (!receipt.ok()) return fail(receipt.status());
   if (gossip_ != nullptr && !receipt->checkpoint.empty()) {
     gossip_->Offer(m.recipient, receipt->checkpoint);
   }
+  Attempt a;
   Status recorded = RecordReceipt(m.message_id, resp->body);
   if (!recorded.ok()) {
     // The peer has the message; the next attempt gets its receipt again and records it.
@@ -197,13 +215,119 @@ Attempt DeliveryWorker::DeliverOne(const OutgoingMessage& m,
   return a;
 }
 
+void DeliveryWorker::DeliverBatch(std::vector<OutgoingMessage>& batch,
+                                  const std::function<void()>& answered) {
+  bool told = false;
+  auto peer_done = [&] {
+    if (!told && answered) answered();
+    told = true;
+  };
+  const std::string& recipient = batch.front().recipient;
+  auto fail_all = [&](const Status& why) {
+    peer_done();
+    for (const OutgoingMessage& m : batch) Fail(m, why);
+  };
+  auto one_by_one = [&] {
+    peer_done();
+    for (const OutgoingMessage& m : batch) DeliverOne(m);
+  };
+  StatusOr<std::optional<PeerInfo>> peer = peers_->Find(recipient);
+  if (!peer.ok()) return fail_all(peer.status());
+  if (!*peer)
+    return fail_all(FailedPreconditionError("no peer " + recipient + " in the trust list"));
+  const PeerInfo& p = **peer;
+  const std::string checkpoint = Checkpoint();
+  const Timestamp now = clock_.Now();
+  std::vector<std::string> wires;
+  wires.reserve(batch.size());
+  size_t size = 0;
+  for (const OutgoingMessage& m : batch) {
+    wires.push_back(
+        SealEnvelope(me_, p.keys, Message{m.message_id, m.kind, m.body, checkpoint}, now));
+    size = SerializedBatchSize(size, wires.back());
+  }
+  if (size > kMaxBatchBytes) return one_by_one();  // bodies larger than the sender guessed
+  StatusOr<TransportResponse> resp = transport_->Post(
+      p.url, kInboxBatchPath, SerializeEnvelopeBatch(wires), options_.attempt_timeout);
+  if (resp.ok() && (resp->status == 404 || resp->status == 405)) {
+    spdlog::info("delivery: {} does not take batches; sending to it one message at a time",
+                 recipient);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      single_.insert(recipient);
+    }
+    return one_by_one();
+  }
+  peer_done();
+  if (!resp.ok()) return fail_all(resp.status());
+  if (resp->status != 200) return fail_all(PeerError(recipient, *resp));
+  StatusOr<std::vector<BatchResult>> results = ParseBatchResults(resp->body, batch.size());
+  if (!results.ok()) {
+    return fail_all(UnavailableError("the batch answer from " + recipient +
+                                     " is unreadable: " + results.status().message()));
+  }
+  std::vector<std::pair<std::string, std::string>> receipts;
+  std::vector<size_t> which;
+  bool offered = false;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const OutgoingMessage& m = batch[i];
+    BatchResult& r = (*results)[i];
+    if (r.status != 200) {
+      TransportResponse one;
+      one.status = r.status;
+      one.body = boost::json::serialize(boost::json::object{
+          {"error", boost::json::object{{"code", r.code}, {"message", r.message}}}});
+      Fail(m, PeerError(recipient, one));
+      continue;
+    }
+    StatusOr<Receipt> receipt = CheckReceipt(m, p, r.receipt);
+    if (!receipt.ok()) {
+      Fail(m, receipt.status());
+      continue;
+    }
+    if (gossip_ != nullptr && !offered && !receipt->checkpoint.empty()) {
+      gossip_->Offer(recipient, receipt->checkpoint);  // one checkpoint per batch is enough
+      offered = true;
+    }
+    receipts.emplace_back(m.message_id, std::move(r.receipt));
+    which.push_back(i);
+  }
+  if (receipts.empty()) return;
+  std::vector<Status> recorded = RecordReceipts(receipts);
+  for (size_t k = 0; k < which.size(); ++k) {
+    const OutgoingMessage& m = batch[which[k]];
+    if (!recorded[k].ok()) {
+      spdlog::warn("delivery: recording the receipt of {} failed: {}", m.message_id,
+                   recorded[k].ToString());
+      continue;
+    }
+    if (observer_) {
+      const double latency = static_cast<double>(Micros(clock_.Now()) - m.created_us) / 1'000'000.0;
+      observer_->Delivery(m.recipient, "delivered", std::max(latency, 0.0));
+    }
+  }
+}
+
 Status DeliveryWorker::RecordReceipt(const std::string& message_id, const std::string& receipt) {
-  auto mine = std::make_shared<PendingReceipt>();
-  mine->message_id = message_id;
-  mine->receipt = receipt;
+  return RecordReceipts({{message_id, receipt}}).front();
+}
+
+std::vector<Status> DeliveryWorker::RecordReceipts(
+    const std::vector<std::pair<std::string, std::string>>& items) {
+  std::vector<std::shared_ptr<PendingReceipt>> mine;
+  mine.reserve(items.size());
   std::unique_lock<std::mutex> lock(rec_mu_);
-  rec_queue_.push_back(mine);
-  while (!mine->done) {
+  for (const auto& [id, receipt] : items) {
+    auto p = std::make_shared<PendingReceipt>();
+    p->message_id = id;
+    p->receipt = receipt;
+    rec_queue_.push_back(p);
+    mine.push_back(std::move(p));
+  }
+  auto all_done = [&] {
+    return std::all_of(mine.begin(), mine.end(), [](const auto& p) { return p->done; });
+  };
+  while (!all_done()) {
     if (recording_) {
       rec_cv_.wait(lock);
       continue;
@@ -213,10 +337,10 @@ Status DeliveryWorker::RecordReceipt(const std::string& message_id, const std::s
     std::vector<std::shared_ptr<PendingReceipt>> batch;
     batch.swap(rec_queue_);
     lock.unlock();
-    std::vector<std::pair<std::string, std::string>> items;
-    items.reserve(batch.size());
-    for (const auto& p : batch) items.emplace_back(p->message_id, p->receipt);
-    std::vector<Status> results = outbox_->RecordDeliveries(items);
+    std::vector<std::pair<std::string, std::string>> pairs;
+    pairs.reserve(batch.size());
+    for (const auto& p : batch) pairs.emplace_back(p->message_id, p->receipt);
+    std::vector<Status> results = outbox_->RecordDeliveries(pairs);
     lock.lock();
     for (size_t i = 0; i < batch.size(); ++i) {
       batch[i]->status = i < results.size() ? results[i] : InternalError("no result recorded");
@@ -225,7 +349,10 @@ Status DeliveryWorker::RecordReceipt(const std::string& message_id, const std::s
     recording_ = false;
     rec_cv_.notify_all();
   }
-  return mine->status;
+  std::vector<Status> out;
+  out.reserve(mine.size());
+  for (const auto& p : mine) out.push_back(p->status);
+  return out;
 }
 
 StatusOr<int> DeliveryWorker::RunOnce() {
@@ -250,7 +377,8 @@ void DeliveryWorker::Dispatch() {
       // Wait for a reason to look (a wake, the poll) and for a sender to be free: with every
       // sender busy there is nothing to hand out.
       dispatch_cv_.wait_for(lock, options_.poll_interval, [this] {
-        return stop_ || (wake_ && in_flight_.size() < static_cast<size_t>(options_.threads));
+        return stop_ || (wake_ && queued_ < static_cast<size_t>(options_.threads) *
+                                                static_cast<size_t>(options_.batch_max));
       });
       if (stop_) return;
       wake_ = false;
@@ -261,8 +389,10 @@ void DeliveryWorker::Dispatch() {
     // carries its body).
     const size_t free_senders =
         in_flight < static_cast<size_t>(options_.threads) ? options_.threads - in_flight : 1;
-    const int limit = static_cast<int>(
-        std::min<size_t>(1000, in_flight + std::min<size_t>(options_.fetch_limit, free_senders)));
+    const int limit = static_cast<int>(std::min<size_t>(
+        1000,
+        in_flight + std::min<size_t>(options_.fetch_limit,
+                                     free_senders * static_cast<size_t>(options_.batch_max))));
     StatusOr<std::vector<OutgoingMessage>> due = outbox_->Due(clock_.Now(), limit);
     last_read = std::chrono::steady_clock::now();
     if (!due.ok()) {
@@ -274,49 +404,80 @@ void DeliveryWorker::Dispatch() {
       std::lock_guard<std::mutex> lock(mu_);
       for (OutgoingMessage& m : *due) {
         if (in_flight_.count(m.message_id) != 0) continue;
-        int& n = per_peer_[m.recipient];
-        if (n >= options_.max_in_flight_per_peer) continue;
-        ++n;
         in_flight_.insert(m.message_id);
-        queue_.push_back(std::move(m));
+        queues_[m.recipient].push_back(std::move(m));
+        ++queued_;
         ++queued;
       }
     }
-    // One sender per message: waking them all would send most straight back to sleep.
+    // One sender per message at most: waking them all would send most straight back to sleep.
     for (int i = 0; i < queued; ++i) send_cv_.notify_one();
   }
 }
 
 void DeliveryWorker::Send() {
   while (true) {
-    OutgoingMessage m;
+    std::vector<OutgoingMessage> batch;
+    std::string peer;
     {
       std::unique_lock<std::mutex> lock(mu_);
-      send_cv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
+      // Work: the messages waiting for a peer with a free slot.
+      auto ready = [this]() -> std::map<std::string, std::deque<OutgoingMessage>>::iterator {
+        for (auto it = queues_.begin(); it != queues_.end(); ++it) {
+          auto n = per_peer_.find(it->first);
+          if (!it->second.empty() &&
+              (n == per_peer_.end() || n->second < options_.max_in_flight_per_peer)) {
+            return it;
+          }
+        }
+        return queues_.end();
+      };
+      send_cv_.wait(lock, [&] { return stop_ || ready() != queues_.end(); });
       if (stop_) return;
-      m = std::move(queue_.front());
-      queue_.pop_front();
+      auto it = ready();
+      peer = it->first;
+      const size_t most = single_.count(peer) != 0 ? 1 : static_cast<size_t>(options_.batch_max);
+      size_t bytes = 0;
+      while (!it->second.empty() && batch.size() < most) {
+        // Sealing adds a third (base64) and the header; keep well inside the batch limit.
+        const size_t guess = it->second.front().body.size() * 4 / 3 + 2048;
+        if (!batch.empty() && bytes + guess > kMaxBatchBytes / 2) break;
+        bytes += guess;
+        batch.push_back(std::move(it->second.front()));
+        it->second.pop_front();
+      }
+      queued_ -= batch.size();
+      if (it->second.empty()) queues_.erase(it);
+      ++per_peer_[peer];
+      // More work for another sender?
+      if (ready() != queues_.end()) send_cv_.notify_one();
     }
-    // The peer's slot is freed once it has answered; the message stays in flight (not handed
-    // out again) until its outcome is recorded.
+    // The peer's slot is freed once it has answered; the messages stay in flight (not handed
+    // out again) until their outcome is recorded.
     bool slot_freed = false;
     auto free_slot = [&] {  // requires mu_
       if (slot_freed) return;
       slot_freed = true;
-      if (--per_peer_[m.recipient] <= 0) per_peer_.erase(m.recipient);
+      if (--per_peer_[peer] <= 0) per_peer_.erase(peer);
     };
-    DeliverOne(m, [&] {
+    auto answered = [&] {
       {
         std::lock_guard<std::mutex> lock(mu_);
         free_slot();
         wake_ = true;
       }
       dispatch_cv_.notify_one();
-    });
+      send_cv_.notify_one();  // the slot may let a sender take the peer's next messages
+    };
+    if (batch.size() == 1) {
+      DeliverOne(batch.front(), answered);
+    } else {
+      DeliverBatch(batch, answered);
+    }
     {
       std::lock_guard<std::mutex> lock(mu_);
       free_slot();
-      in_flight_.erase(m.message_id);
+      for (const OutgoingMessage& m : batch) in_flight_.erase(m.message_id);
       wake_ = true;  // a sender is free: look for more work (cheap when there is none)
     }
     dispatch_cv_.notify_one();

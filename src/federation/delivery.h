@@ -20,9 +20,17 @@
 // the peer's inbox deduplicates by it, so a message whose receipt was lost is applied once.
 //
 // Concurrency: one dispatcher thread polls the outbox (every poll_interval, or at once after
-// Wake() or a completed attempt) and hands due messages to `threads` sender threads, with at
-// most max_in_flight_per_peer requests to a peer at a time (a slot is freed as soon as the peer
-// has answered, while the outcome is being recorded), so a slow peer cannot take every sender.
+// Wake() or a completed attempt) and queues due messages per peer; `threads` sender threads
+// take them, with at most max_in_flight_per_peer requests to a peer at a time (a slot is freed
+// as soon as the peer has answered, while the outcome is being recorded), so a slow peer cannot
+// take every sender.
+//
+// Batches: a sender takes up to batch_max messages waiting for one peer and, when it has more
+// than one, POSTs them together to <peer url>/federation/v1/inbox/batch (federation/batch.h);
+// each envelope, receipt and failure is still its own, and the receipts of a batch are recorded
+// in one transaction. A peer that answers the batch path with 404 or 405 (an older node) gets
+// its messages one by one from then on. So under load a few requests carry many messages,
+// while a lone message goes at once.
 // Thread-safe.
 #pragma once
 
@@ -40,6 +48,7 @@
 
 #include "core/status.h"
 #include "core/time.h"
+#include "federation/batch.h"
 #include "federation/envelope.h"
 #include "federation/ports.h"
 #include "federation/retry.h"
@@ -51,13 +60,14 @@ inline constexpr char kInboxPath[] = "/federation/v1/inbox";
 struct DeliveryOptions {
   RetryPolicy retry;
   int threads = 32;                 // sender threads (1..256)
-  int max_in_flight_per_peer = 16;  // concurrent requests to one peer (1..256)
+  int max_in_flight_per_peer = 4;  // concurrent requests to one peer (1..256)
   int fetch_limit = 256;            // due messages read per poll (1..1000)
+  int batch_max = 64;               // messages in one request to a peer (1..kMaxBatchEnvelopes)
   std::chrono::milliseconds attempt_timeout{10'000};
   std::chrono::milliseconds poll_interval{1'000};
   // Least time between two reads of the outbox while busy: wakes that come closer together are
   // served by one read (each read returns the messages in flight too).
-  std::chrono::milliseconds coalesce{2};
+  std::chrono::milliseconds coalesce{5};
 };
 
 Status ValidateDeliveryOptions(const DeliveryOptions& options);
@@ -94,9 +104,17 @@ class DeliveryWorker {
   void Dispatch();
   void Send();
   std::string Checkpoint();
-  // Records a verified receipt; receipts that arrive while one batch is being recorded go
+  // Several messages for one peer in one request; `answered` as for DeliverOne.
+  void DeliverBatch(std::vector<OutgoingMessage>& batch, const std::function<void()>& answered);
+  // A failed attempt, recorded with its next time.
+  Attempt Fail(const OutgoingMessage& m, Status why);
+  // Checks a receipt for `m` from peer `p`: signed by it, for this message, to us, for this body.
+  StatusOr<Receipt> CheckReceipt(const OutgoingMessage& m, const PeerInfo& p,
+                                 std::string_view receipt);
+  // Records verified receipts; receipts that arrive while one batch is being recorded go
   // together into the next (OutboxPort::RecordDeliveries: one transaction for all).
   Status RecordReceipt(const std::string& message_id, const std::string& receipt);
+  std::vector<Status> RecordReceipts(const std::vector<std::pair<std::string, std::string>>& items);
 
   Identity me_;
   OutboxPort* outbox_;
@@ -111,9 +129,11 @@ class DeliveryWorker {
   std::mutex mu_;
   std::condition_variable dispatch_cv_;
   std::condition_variable send_cv_;
-  bool stop_ = false;                    // GUARDED_BY(mu_)
-  bool wake_ = false;                    // GUARDED_BY(mu_)
-  std::deque<OutgoingMessage> queue_;    // GUARDED_BY(mu_)
+  bool stop_ = false;                                          // GUARDED_BY(mu_)
+  bool wake_ = false;                                          // GUARDED_BY(mu_)
+  std::map<std::string, std::deque<OutgoingMessage>> queues_;  // per peer; GUARDED_BY(mu_)
+  size_t queued_ = 0;                                          // in queues_; GUARDED_BY(mu_)
+  std::set<std::string> single_;         // peers without the batch path; GUARDED_BY(mu_)
   std::set<std::string> in_flight_;      // message ids queued or being sent; GUARDED_BY(mu_)
   std::map<std::string, int> per_peer_;  // attempts in flight per peer; GUARDED_BY(mu_)
   std::thread dispatcher_;

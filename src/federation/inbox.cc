@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <set>
+
 #include "crypto/encoding.h"
 #include "crypto/sha256.h"
 
@@ -195,6 +197,42 @@ InboxAnswer Inbox::Accepted(const OpenedEnvelope& env) {
 }
 
 InboxAnswer Inbox::Receive(std::string_view wire, std::string_view remote) {
+  Screened s = Screen(wire, remote);
+  if (s.answer) return std::move(*s.answer);
+  return Outcome(*s.envelope, handler_->Handle(*s.envelope), wire, remote);
+}
+
+std::vector<InboxAnswer> Inbox::ReceiveBatch(std::span<const std::string> wires,
+                                             std::string_view remote) {
+  std::vector<InboxAnswer> out(wires.size());
+  std::vector<OpenedEnvelope> envelopes;
+  std::vector<size_t> where;
+  std::set<std::string> ids;
+  std::vector<size_t> again;  // a message id twice in one batch: the later ones after the rest
+  for (size_t i = 0; i < wires.size(); ++i) {
+    Screened s = Screen(wires[i], remote);
+    if (s.answer) {
+      out[i] = std::move(*s.answer);
+    } else if (!ids.insert(s.envelope->message.id).second) {
+      again.push_back(i);
+    } else {
+      envelopes.push_back(std::move(*s.envelope));
+      where.push_back(i);
+    }
+  }
+  if (!envelopes.empty()) {
+    std::vector<StatusOr<Handled>> handled = handler_->HandleBatch(envelopes);
+    for (size_t k = 0; k < envelopes.size(); ++k) {
+      const StatusOr<Handled> none = InternalError("the node gave no result for this message");
+      out[where[k]] =
+          Outcome(envelopes[k], k < handled.size() ? handled[k] : none, wires[where[k]], remote);
+    }
+  }
+  for (size_t i : again) out[i] = Receive(wires[i], remote);
+  return out;
+}
+
+Inbox::Screened Inbox::Screen(std::string_view wire, std::string_view remote) {
   Status directory_error;
   TrustLookup trust = [&](std::string_view state) -> std::optional<PeerKeys> {
     StatusOr<std::optional<PeerInfo>> p = peers_->Find(state);
@@ -211,24 +249,18 @@ InboxAnswer Inbox::Receive(std::string_view wire, std::string_view remote) {
     InboxAnswer a;
     a.http_status = 503;
     a.error = UnavailableError("the trust list cannot be read now; retry later");
-    return a;
+    return Screened{std::move(a), std::nullopt};
   }
   if (!check.ok()) {
-    return Refuse(HttpStatusForRejection(check.rejection),
-                  std::string(RejectionName(check.rejection)), check.status, wire, remote,
-                  check.claimed_from, check.claimed_id);
+    return Screened{
+        Refuse(HttpStatusForRejection(check.rejection), std::string(RejectionName(check.rejection)),
+               check.status, wire, remote, check.claimed_from, check.claimed_id),
+        std::nullopt};
   }
-  const OpenedEnvelope& env = *check.envelope;
+  OpenedEnvelope& env = *check.envelope;
   if (gossip_ != nullptr && !env.message.checkpoint.empty()) {
     gossip_->Offer(env.from, env.message.checkpoint);
   }
-
-  auto replay = [&] {
-    return Refuse(409, "replay",
-                  AlreadyExistsError("message " + env.message.id +
-                                     " was already received with different content"),
-                  wire, remote, env.from, env.message.id);
-  };
 
   StatusOr<std::optional<SeenMessage>> seen = handler_->Lookup(env.message.id);
   if (!seen.ok()) {
@@ -236,14 +268,29 @@ InboxAnswer Inbox::Receive(std::string_view wire, std::string_view remote) {
     a.http_status = 503;
     a.error = UnavailableError("the inbox cannot be read now; retry later");
     spdlog::warn("inbox: lookup failed: {}", seen.status().ToString());
-    return a;
+    return Screened{std::move(a), std::nullopt};
   }
   if (*seen) {
-    if ((*seen)->body_sha256 != env.body_sha256) return replay();
-    return Duplicate(env, **seen);
+    if ((*seen)->body_sha256 != env.body_sha256) {
+      return Screened{Replay(env, wire, remote), std::nullopt};
+    }
+    return Screened{Duplicate(env, **seen), std::nullopt};
   }
+  return Screened{std::nullopt, std::move(env)};
+}
 
-  StatusOr<Handled> handled = handler_->Handle(env);
+InboxAnswer Inbox::Replay(const OpenedEnvelope& env, std::string_view wire,
+                          std::string_view remote) {
+  return Refuse(409, "replay",
+                AlreadyExistsError("message " + env.message.id +
+                                   " was already received with different content"),
+                wire, remote, env.from, env.message.id);
+}
+
+InboxAnswer Inbox::Outcome(const OpenedEnvelope& env, const StatusOr<Handled>& handled,
+                           std::string_view wire, std::string_view remote) {
+  auto replay = [&] { return Replay(env, wire, remote); };
+
   if (handled.ok()) {
     if (handled->duplicate) {
       // Another delivery of the same message won the race: answer as for a duplicate.

@@ -32,6 +32,8 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -68,6 +70,10 @@ class Inbox {
   ~Inbox();
 
   InboxAnswer Receive(std::string_view wire, std::string_view remote);
+  // A batch (federation/batch.h): each envelope as Receive would take it, one answer each, in
+  // order; the messages accepted are handed to the node together (MessageHandler::HandleBatch).
+  std::vector<InboxAnswer> ReceiveBatch(std::span<const std::string> wires,
+                                        std::string_view remote);
 
   void Start();
   void Stop();     // flushes the receipts not yet written
@@ -77,7 +83,17 @@ class Inbox {
   InboxAnswer Refuse(int http_status, std::string kind, Status why, std::string_view wire,
                      std::string_view remote, const std::string& claimed_from,
                      const std::string& claimed_id);
+  // Steps 1–3: an answer now (refused, duplicate, replay, try later), or the envelope to apply.
+  struct Screened {
+    std::optional<InboxAnswer> answer;
+    std::optional<OpenedEnvelope> envelope;
+  };
+  Screened Screen(std::string_view wire, std::string_view remote);
+  // Steps 4–5 once the node has applied (or refused) the message.
+  InboxAnswer Outcome(const OpenedEnvelope& env, const StatusOr<Handled>& handled,
+                      std::string_view wire, std::string_view remote);
   InboxAnswer Duplicate(const OpenedEnvelope& env, const SeenMessage& seen);
+  InboxAnswer Replay(const OpenedEnvelope& env, std::string_view wire, std::string_view remote);
   InboxAnswer Accepted(const OpenedEnvelope& env);
   void Remember(IssuedReceipt r, bool persist);
   std::optional<std::string> Cached(const std::string& message_id);

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -115,6 +116,14 @@ class MessageHandler {
   //   kFailedPrecondition not possible in the request's current state (may succeed later);
   //   kUnavailable / kAborted  try again.
   virtual StatusOr<Handled> Handle(const OpenedEnvelope& envelope) = 0;
+  // Several messages (distinct ids) received together, one result each, in order. A node
+  // applies them in one transaction; by default, one by one.
+  virtual std::vector<StatusOr<Handled>> HandleBatch(std::span<const OpenedEnvelope> envelopes) {
+    std::vector<StatusOr<Handled>> out;
+    out.reserve(envelopes.size());
+    for (const OpenedEnvelope& e : envelopes) out.push_back(Handle(e));
+    return out;
+  }
   // The message id as already received, if it was.
   virtual StatusOr<std::optional<SeenMessage>> Lookup(const std::string& message_id) = 0;
 };

@@ -14,6 +14,7 @@
 #include <filesystem>
 
 #include "crypto/encoding.h"
+#include "federation/batch.h"
 #include "http/client.h"
 #include "node/identity.h"
 #include "store/database.h"
@@ -250,12 +251,10 @@ struct FederationRuntime::Adapters : federation::OutboxPort,
   }
 
   // --- MessageHandler ---
-  StatusOr<federation::Handled> Handle(const federation::OpenedEnvelope& env) override {
+  // The envelope's kind must agree with its body where the body says it too.
+  static Status CheckKind(const federation::OpenedEnvelope& env) {
     const std::string& kind = env.message.kind;
-    StatusOr<node::IncomingResult> r = UnimplementedError("unknown kind");
-    if (kind == "request") {
-      r = svc->AcceptIncomingRequest(env.from, env.message.id, env.message.body);
-    } else if (kind == "decision" || kind == "information_request") {
+    if (kind == "decision" || kind == "information_request") {
       const bool asks = DecisionOf(env.message.body) == "information_requested";
       if (asks != (kind == "information_request")) {
         return InvalidArgumentError(kind == "decision"
@@ -265,14 +264,51 @@ struct FederationRuntime::Adapters : federation::OutboxPort,
                                           "information_requested",
                                     "/decision");
       }
-      r = svc->ApplyReceivedDecision(env.from, env.message.id, env.message.body);
+    } else if (kind != "request" && kind != "information_reply") {
+      return InvalidArgumentError("this node does not accept messages of kind " + kind);
+    }
+    return OkStatus();
+  }
+  StatusOr<federation::Handled> Handle(const federation::OpenedEnvelope& env) override {
+    RETURN_IF_ERROR(CheckKind(env));
+    const std::string& kind = env.message.kind;
+    StatusOr<node::IncomingResult> r = UnimplementedError("unknown kind");
+    if (kind == "request") {
+      r = svc->AcceptIncomingRequest(env.from, env.message.id, env.message.body);
     } else if (kind == "information_reply") {
       r = svc->AcceptInformationReply(env.from, env.message.id, env.message.body);
     } else {
-      return InvalidArgumentError("this node does not accept messages of kind " + kind);
+      r = svc->ApplyReceivedDecision(env.from, env.message.id, env.message.body);
     }
     if (!r.ok()) return r.status();
     return federation::Handled{r->request_id, r->duplicate};
+  }
+  std::vector<StatusOr<federation::Handled>> HandleBatch(
+      std::span<const federation::OpenedEnvelope> envelopes) override {
+    std::vector<StatusOr<federation::Handled>> out(envelopes.size(), InternalError("not applied"));
+    std::vector<node::IncomingMessage> messages;
+    std::vector<size_t> where;
+    for (size_t i = 0; i < envelopes.size(); ++i) {
+      const federation::OpenedEnvelope& env = envelopes[i];
+      if (Status ok = CheckKind(env); !ok.ok()) {
+        out[i] = ok;
+        continue;
+      }
+      messages.push_back({env.from, env.message.id, env.message.kind, env.message.body});
+      where.push_back(i);
+    }
+    for (size_t start = 0; start < messages.size(); start += node::kMaxIncomingBatch) {
+      const size_t n = std::min(node::kMaxIncomingBatch, messages.size() - start);
+      std::vector<StatusOr<node::IncomingResult>> results =
+          svc->AcceptIncomingBatch(std::span(messages).subspan(start, n));
+      for (size_t k = 0; k < n; ++k) {
+        const StatusOr<node::IncomingResult>& r = results[k];
+        out[where[start + k]] =
+            r.ok() ? StatusOr<federation::Handled>(federation::Handled{r->request_id, r->duplicate})
+                   : StatusOr<federation::Handled>(r.status());
+      }
+    }
+    return out;
   }
   StatusOr<std::optional<federation::SeenMessage>> Lookup(const std::string& id) override {
     // Only what is durable: a duplicate's receipt must never stand for something a crash
@@ -514,6 +550,41 @@ void FederationRuntime::Register(Api* api, Router* router) {
       Response resp = ErrorResponse(a.error, a.http_status);
       if (a.http_status == 503) resp.headers.emplace_back("Retry-After", "1");
       return resp;
+    };
+    api->AddRoute(router, std::move(r));
+  }
+  {
+    ApiRoute r;
+    r.method = "POST";
+    r.pattern = federation::kInboxBatchPath;
+    r.summary =
+        "Several envelopes of one peer in one request (comity.envelope-batch/v1); answers 200 "
+        "with one result per envelope, in order: the receipt, or the status and error that "
+        "POST /federation/v1/inbox would have given it";
+    r.body = "comity.envelope-batch/v1 (docs/formats/envelope.md)";
+    r.answer = "comity.receipt-batch/v1";
+    r.statuses = {200, 400, 413};
+    r.handler = [this](const Request& req) {
+      StatusOr<std::vector<std::string>> wires = federation::ParseEnvelopeBatch(req.body);
+      if (!wires.ok()) {
+        return ErrorResponse(wires.status(),
+                             wires.status().code() == StatusCode::kResourceExhausted ? 413 : 400);
+      }
+      std::vector<federation::InboxAnswer> answers = inbox_->ReceiveBatch(*wires, req.remote);
+      std::vector<federation::BatchResult> results;
+      results.reserve(answers.size());
+      for (federation::InboxAnswer& a : answers) {
+        federation::BatchResult b;
+        b.status = a.http_status;
+        if (a.http_status == 200) {
+          b.receipt = std::move(a.receipt);
+        } else {
+          b.code = ErrorCode(a.error);
+          b.message = a.error.message();
+        }
+        results.push_back(std::move(b));
+      }
+      return TextResponse(200, federation::SerializeBatchResults(results), "application/json");
     };
     api->AddRoute(router, std::move(r));
   }

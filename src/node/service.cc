@@ -1,6 +1,7 @@
 #include "node/service.h"
 
 #include <fcntl.h>
+#include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -423,9 +424,22 @@ StatusOr<std::unique_ptr<NodeService>> NodeService::Open(ServiceOptions options)
 // --- the one write path --------------------------------------------------------------------
 
 Status NodeService::Commit(Change& c) {
-  Connection& w = *writer_;
-  store::Transaction tx(w.db.get());
+  if (batch_open_) {
+    // Part of a batch (AcceptIncomingBatch): written now, committed with the batch.
+    RETURN_IF_ERROR(Write(c));
+    batch_outbox_ = batch_outbox_ || !c.outbox.empty();
+    return OkStatus();
+  }
+  store::Transaction tx(writer_->db.get());
   RETURN_IF_ERROR(tx.Begin());
+  RETURN_IF_ERROR(Write(c));
+  RETURN_IF_ERROR(DurableCommit(tx));
+  if (!c.outbox.empty() && outbox_listener_) outbox_listener_();
+  return OkStatus();
+}
+
+Status NodeService::Write(Change& c) {
+  Connection& w = *writer_;
   if (c.insert) RETURN_IF_ERROR(w.store->InsertRequest(*c.insert));
   if (c.update) RETURN_IF_ERROR(w.store->UpdateRequest(*c.update, c.expected_version));
   for (const auto& [record, version] : c.updates) {
@@ -471,8 +485,6 @@ Status NodeService::Commit(Change& c) {
   for (const auto& [message_id, receipt] : c.delivered) {
     RETURN_IF_ERROR(w.outbox->MarkDelivered(message_id, receipt, ToMicros(options_.clock->Now())));
   }
-  RETURN_IF_ERROR(DurableCommit(tx));
-  if (!c.outbox.empty() && outbox_listener_) outbox_listener_();
   return OkStatus();
 }
 
@@ -538,9 +550,11 @@ Status NodeService::AfterCommit(uint64_t seq) {
     write_lock_->Release();
     return SyncTo(seq);
   }
+  WriteLock* const mine = write_lock_;
   mu_.unlock();
   Status synced = SyncTo(seq);
   mu_.lock();
+  write_lock_ = mine;
   return synced;
 }
 
@@ -1139,6 +1153,12 @@ StatusOr<IncomingResult> NodeService::AcceptIncomingRequest(std::string_view fro
                                                             std::string_view request_json) {
   RETURN_IF_ERROR(CheckSender(from_state, message_id));
   WriteLock lock(this);
+  return AcceptIncomingRequestLocked(from_state, message_id, request_json);
+}
+
+StatusOr<IncomingResult> NodeService::AcceptIncomingRequestLocked(std::string_view from_state,
+                                                                  std::string_view message_id,
+                                                                  std::string_view request_json) {
   ASSIGN_OR_RETURN(std::optional<IncomingResult> dup, CheckDuplicate(message_id, request_json));
   if (dup) return *dup;
   ASSIGN_OR_RETURN(Request request, ParseRequest(request_json));
@@ -1240,6 +1260,12 @@ StatusOr<IncomingResult> NodeService::ApplyReceivedDecision(std::string_view fro
                                                             std::string_view answer_json) {
   RETURN_IF_ERROR(CheckSender(from_state, message_id));
   WriteLock lock(this);
+  return ApplyReceivedDecisionLocked(from_state, message_id, answer_json);
+}
+
+StatusOr<IncomingResult> NodeService::ApplyReceivedDecisionLocked(std::string_view from_state,
+                                                                  std::string_view message_id,
+                                                                  std::string_view answer_json) {
   ASSIGN_OR_RETURN(std::optional<IncomingResult> dup, CheckDuplicate(message_id, answer_json));
   if (dup) return *dup;
   ASSIGN_OR_RETURN(Answer answer, ParseAnswer(answer_json));
@@ -1301,6 +1327,12 @@ StatusOr<IncomingResult> NodeService::AcceptInformationReply(std::string_view fr
                                                              std::string_view reply_json) {
   RETURN_IF_ERROR(CheckSender(from_state, message_id));
   WriteLock lock(this);
+  return AcceptInformationReplyLocked(from_state, message_id, reply_json);
+}
+
+StatusOr<IncomingResult> NodeService::AcceptInformationReplyLocked(std::string_view from_state,
+                                                                   std::string_view message_id,
+                                                                   std::string_view reply_json) {
   ASSIGN_OR_RETURN(std::optional<IncomingResult> dup, CheckDuplicate(message_id, reply_json));
   if (dup) return *dup;
   ASSIGN_OR_RETURN(InformationReply reply, ParseInformationReply(reply_json));
@@ -1348,6 +1380,68 @@ StatusOr<IncomingResult> NodeService::AcceptInformationReply(std::string_view fr
                                now_us};
   RETURN_IF_ERROR(Commit(c));
   return IncomingResult{r.id, updated.state, false};
+}
+
+std::vector<StatusOr<IncomingResult>> NodeService::AcceptIncomingBatch(
+    std::span<const IncomingMessage> messages) {
+  std::vector<StatusOr<IncomingResult>> out;
+  out.reserve(messages.size());
+  if (messages.size() > kMaxIncomingBatch) {
+    for (size_t i = 0; i < messages.size(); ++i) {
+      out.push_back(ResourceExhaustedError("a batch holds at most " +
+                                           std::to_string(kMaxIncomingBatch) + " messages"));
+    }
+    return out;
+  }
+  auto apply = [this](const IncomingMessage& m) -> StatusOr<IncomingResult> {
+    RETURN_IF_ERROR(CheckSender(m.from_state, m.message_id));
+    if (m.kind == "request") return AcceptIncomingRequestLocked(m.from_state, m.message_id, m.body);
+    if (m.kind == "decision" || m.kind == "information_request") {
+      return ApplyReceivedDecisionLocked(m.from_state, m.message_id, m.body);
+    }
+    if (m.kind == "information_reply") {
+      return AcceptInformationReplyLocked(m.from_state, m.message_id, m.body);
+    }
+    return InvalidArgumentError("this node does not accept messages of kind " +
+                                std::string(m.kind));
+  };
+  WriteLock lock(this);
+  lock.KeepAfterCommit();  // a failed batch falls back to one transaction per message
+  store::Database& db = *writer_->db;
+  store::Transaction tx(&db);
+  Status begun = tx.Begin();
+  Status broken;  // the batch transaction itself failed: nothing of it is kept
+  batch_open_ = begun.ok();
+  batch_outbox_ = false;
+  for (size_t i = 0; i < messages.size() && begun.ok() && broken.ok(); ++i) {
+    // Each message is a savepoint: one that fails is undone without undoing the others.
+    broken = db.Exec("SAVEPOINT comity_message");
+    if (!broken.ok()) break;
+    StatusOr<IncomingResult> r = apply(messages[i]);
+    if (r.ok()) {
+      // (PostgreSQL reports a failed pipelined write here, at the latest.)
+      Status released = db.Exec("RELEASE SAVEPOINT comity_message");
+      if (!released.ok()) r = released;
+    }
+    if (!r.ok()) {
+      broken = db.Exec("ROLLBACK TO SAVEPOINT comity_message");
+      if (broken.ok()) broken = db.Exec("RELEASE SAVEPOINT comity_message");
+    }
+    out.push_back(std::move(r));
+  }
+  batch_open_ = false;
+  Status committed = begun.ok() && broken.ok() ? DurableCommit(tx) : (begun.ok() ? broken : begun);
+  if (committed.ok()) {
+    if (batch_outbox_ && outbox_listener_) outbox_listener_();
+    return out;
+  }
+  // Nothing of the batch is kept: apply the messages one by one, each in its own transaction.
+  spdlog::warn("inbox batch of {} messages failed ({}); applying them one by one", messages.size(),
+               committed.ToString());
+  if (db.in_transaction()) db.Rollback().IgnoreError();
+  out.clear();
+  for (const IncomingMessage& m : messages) out.push_back(apply(m));
+  return out;
 }
 
 // Adds the recording of one delivery to `c` (requires mu_). False when it was recorded before

@@ -44,6 +44,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -146,6 +147,15 @@ struct IncomingResult {
   bool duplicate = false;  // the message id was seen before with the same body
 };
 
+// A message received from a peer, for AcceptIncomingBatch.
+struct IncomingMessage {
+  std::string_view from_state;
+  std::string_view message_id;
+  std::string_view kind;  // request, decision, information_request, information_reply
+  std::string_view body;
+};
+inline constexpr size_t kMaxIncomingBatch = 256;
+
 struct NodeStats {
   std::vector<store::RequestCount> requests;
   int64_t overdue = 0;
@@ -203,6 +213,11 @@ class NodeService {
   StatusOr<IncomingResult> AcceptInformationReply(std::string_view from_state,
                                                   std::string_view message_id,
                                                   std::string_view reply_json);
+  // Several received messages (any of the kinds above) in ONE transaction, each in its own
+  // savepoint: a message that fails is undone alone, and its result says why. At most
+  // kMaxIncomingBatch. Results are in the order of `messages`.
+  std::vector<StatusOr<IncomingResult>> AcceptIncomingBatch(
+      std::span<const IncomingMessage> messages);
   Status RecordDelivery(std::string_view message_id, std::string_view receipt);
   // Several deliveries in one transaction (one log append): what the delivery worker records
   // when receipts arrive together. One status per item, in order; at most kMaxDeliveryBatch
@@ -250,7 +265,17 @@ class NodeService {
   template <typename F>
   auto WithReader(F f) -> decltype(f(std::declval<Connection&>()));
 
-  Status Commit(Change& change);  // requires mu_
+  Status Commit(Change& change);  // requires mu_; inside a batch, only writes
+  Status Write(Change& change);   // requires mu_ and an open transaction
+  StatusOr<IncomingResult> AcceptIncomingRequestLocked(std::string_view from_state,
+                                                       std::string_view message_id,
+                                                       std::string_view request_json);
+  StatusOr<IncomingResult> ApplyReceivedDecisionLocked(std::string_view from_state,
+                                                       std::string_view message_id,
+                                                       std::string_view answer_json);
+  StatusOr<IncomingResult> AcceptInformationReplyLocked(std::string_view from_state,
+                                                        std::string_view message_id,
+                                                        std::string_view reply_json);
   StatusOr<bool> AddDelivery(Change& change, std::string_view message_id,
                              std::string_view receipt);  // requires mu_
   // Makes a write already committed by the caller durable; requires mu_, which it releases
@@ -279,6 +304,8 @@ class NodeService {
 
   std::mutex mu_;  // serialises writes; guards writer_, log_, profile_cache_, write_lock_
   WriteLock* write_lock_ = nullptr;  // the operation holding mu_
+  bool batch_open_ = false;          // AcceptIncomingBatch's transaction is open; GUARDED_BY(mu_)
+  bool batch_outbox_ = false;        // and something was enqueued in it; GUARDED_BY(mu_)
   std::unique_ptr<Connection> writer_;
   std::unique_ptr<tlog::Log> log_;
   struct CachedProfile {

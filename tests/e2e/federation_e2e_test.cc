@@ -18,6 +18,7 @@
 
 #include "crypto/encoding.h"
 #include "crypto/random.h"
+#include "federation/batch.h"
 #include "federation/envelope.h"
 #include "http/server.h"
 #include "tests/e2e/cluster.h"
@@ -371,6 +372,69 @@ TEST(FederationE2e, BadEnvelopesAreRefusedAndRecordedAsSecurityEvents) {
   EXPECT_EQ(only.body.at("items").as_array().size(), 1u);
   // Nothing of the refused envelopes was stored: the one real request only.
   EXPECT_EQ(CountState(xb, "direction=incoming"), 1);
+}
+
+TEST(FederationE2e, ABatchOfEnvelopesIsAnsweredEnvelopeByEnvelope) {
+  Cluster c;
+  E2eNode& xb = c.Add("XB");
+  ASSERT_TRUE(c.init_status().ok()) << c.init_status().ToString();
+  ASSERT_TRUE(xb.Start().ok());
+  FakePeer xc;
+  ApiAnswer added = xb.Api("POST", "/api/v1/peers", xb.admin(),
+                           json::object{{"state", "XC"},
+                                        {"url", "http://127.0.0.1:9"},
+                                        {"sign_key", xc.sign_key()},
+                                        {"box_key", xc.box_key()}});
+  ASSERT_EQ(added.status, 201) << added.text;
+  const federation::PeerKeys to_b =
+      KeysFromIdentity(xb.Api("GET", "/federation/v1/identity", "").body);
+  const Timestamp now{SystemClock().Now().seconds, 0};
+  federation::Identity forger{"XC", crypto::Ed25519PrivateKey::Generate(),
+                              crypto::X25519PrivateKey::Generate()};
+  std::vector<federation::Message> ms;
+  for (int i = 0; i < 3; ++i) {
+    ms.push_back({federation::NewMessageId(), "request", RequestFrom("XC", "XB", i), ""});
+  }
+  const std::vector<std::string> wires = {federation::SealEnvelope(xc.id, to_b, ms[0], now),
+                                          federation::SealEnvelope(forger, to_b, ms[1], now),
+                                          federation::SealEnvelope(xc.id, to_b, ms[2], now)};
+  http::Client client(http::ClientOptions{30s, 1 << 20});
+  const std::string url = xb.url() + federation::kInboxBatchPath;
+  auto r = client.Fetch("POST", url, federation::SerializeEnvelopeBatch(wires));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->status, 200) << r->body;
+  auto results = federation::ParseBatchResults(r->body, 3);
+  ASSERT_TRUE(results.ok()) << results.status().ToString();
+  EXPECT_EQ((*results)[0].status, 200);
+  EXPECT_TRUE(federation::VerifyReceipt((*results)[0].receipt, to_b, ms[0].id).ok());
+  EXPECT_EQ((*results)[1].status, 401);
+  EXPECT_EQ((*results)[1].code, "unauthenticated");
+  EXPECT_EQ((*results)[2].status, 200);
+  EXPECT_TRUE(federation::VerifyReceipt((*results)[2].receipt, to_b, ms[2].id).ok());
+  EXPECT_EQ(CountState(xb, "direction=incoming"), 2);
+  EXPECT_EQ(xb.Metric("comity_federation_security_events_total", {"kind=\"bad_signature\""}), 1);
+  // The same batch again: the original receipts, nothing applied twice.
+  auto again = client.Fetch("POST", url, federation::SerializeEnvelopeBatch(wires));
+  ASSERT_TRUE(again.ok());
+  auto second = federation::ParseBatchResults(again->body, 3);
+  ASSERT_TRUE(second.ok()) << again->body.substr(0, 300);
+  EXPECT_EQ((*second)[0].receipt, (*results)[0].receipt);
+  EXPECT_EQ(CountState(xb, "direction=incoming"), 2);
+
+  // What is not a batch: 400 with the pointer; too many envelopes or bytes: 413.
+  auto bad = client.Fetch("POST", url, R"({"schema":"comity.envelope-batch/v1","envelopes":[1]})");
+  ASSERT_TRUE(bad.ok());
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_NE(bad->body.find("\"/envelopes/0\""), std::string::npos) << bad->body;
+  std::vector<std::string> many(federation::kMaxBatchEnvelopes + 1, "e");
+  auto too_many = client.Fetch("POST", url, federation::SerializeEnvelopeBatch(many));
+  ASSERT_TRUE(too_many.ok());
+  EXPECT_EQ(too_many->status, 413) << too_many->body;
+  auto too_big = client.Fetch("POST", url, std::string(federation::kMaxBatchBytes + 1, ' '));
+  if (too_big.ok()) {
+    EXPECT_EQ(too_big->status, 413);  // (or the server closes the connection)
+  }
+  EXPECT_EQ(CountState(xb, "direction=incoming"), 2);
 }
 
 // A log server for the fake peer: serves its C2SP resources from whichever storage is current.

@@ -54,6 +54,7 @@ class DeliveryTest : public ::testing::Test {
     DeliveryOptions o;
     o.retry = {.initial = 1000ms, .max = 8000ms, .jitter = 0.5};
     o.poll_interval = 10ms;
+    o.batch_max = 1;  // one envelope per request (the batch tests below set their own)
     return o;
   }
   std::string Enqueue(std::string body = R"({"schema":"comity.request/v1"})") {
@@ -311,6 +312,80 @@ TEST_F(DeliveryTest, APeersSlotIsFreedOnceItHasAnsweredNotWhenTheReceiptIsRecord
   EXPECT_EQ(transport_.posts(), 2);  // and neither was sent twice
 }
 
+TEST_F(DeliveryTest, UnderLoadABatchCarriesManyMessagesAndEachReceiptIsVerifiedAndRecorded) {
+  transport_.set_batches(true);
+  transport_.set_hook([] { std::this_thread::sleep_for(5ms); });  // a peer some way off
+  DeliveryOptions o = Options();
+  o.batch_max = 16;
+  o.max_in_flight_per_peer = 1;
+  auto w = Worker(o);
+  ASSERT_TRUE(w->Start().ok());
+  for (int i = 0; i < 50; ++i) Enqueue(R"({"n":)" + std::to_string(i) + "}");
+  w->Wake();
+  ASSERT_TRUE(WaitFor([&] { return outbox_.Undelivered() == 0; }));
+  w->Stop();
+  EXPECT_EQ(node_b_.applied().size(), 50u);
+  EXPECT_EQ(outbox_.deliveries(), 50);
+  // 50 messages, at most 16 per request: at least 4 requests, and far fewer than 50.
+  EXPECT_GE(transport_.posts(), 4);
+  EXPECT_LE(transport_.posts(), 10);
+  // What was recorded is the peer's signed receipt for that very message.
+  for (const auto& a : node_b_.applied()) {
+    const auto row = outbox_.Get(a.id);
+    ASSERT_TRUE(row.receipt.has_value());
+    EXPECT_TRUE(VerifyReceipt(*row.receipt, KeysOf(xb_), a.id).ok());
+  }
+}
+
+TEST_F(DeliveryTest, InABatchAMessageThePeerRefusesFailsAloneAndIsRetried) {
+  transport_.set_batches(true);
+  DeliveryOptions o = Options();
+  o.batch_max = 16;
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) ids.push_back(Enqueue(R"({"n":)" + std::to_string(i) + "}"));
+  node_b_.FailNext(FailedPreconditionError("not yet"));  // the first message applied
+  auto w = Worker(o);
+  ASSERT_TRUE(w->Start().ok());
+  ASSERT_TRUE(WaitFor([&] { return outbox_.Undelivered() == 1; }));
+  w->Stop();
+  EXPECT_EQ(transport_.posts(), 1);  // all five in one request
+  EXPECT_EQ(node_b_.applied().size(), 4u);
+  int failed = 0;
+  for (const std::string& id : ids) {
+    const auto row = outbox_.Get(id);
+    if (row.receipt) continue;
+    ++failed;
+    EXPECT_EQ(row.m.attempts, 1);
+    ASSERT_FALSE(row.errors.empty());
+    EXPECT_NE(row.errors.back().find("XB answered HTTP 409"), std::string::npos)
+        << row.errors.back();
+  }
+  EXPECT_EQ(failed, 1);
+  // Its retry goes through.
+  clock_.Advance(2s);
+  auto again = Worker(o);
+  ASSERT_TRUE(again->Start().ok());
+  ASSERT_TRUE(WaitFor([&] { return outbox_.Undelivered() == 0; }));
+  again->Stop();
+  EXPECT_EQ(node_b_.applied().size(), 5u);
+}
+
+TEST_F(DeliveryTest, APeerWithoutTheBatchPathGetsItsMessagesOneByOne) {
+  transport_.set_batches(false);  // an older node: 404 on the batch path
+  DeliveryOptions o = Options();
+  o.batch_max = 16;
+  o.max_in_flight_per_peer = 1;
+  for (int i = 0; i < 6; ++i) Enqueue(R"({"n":)" + std::to_string(i) + "}");
+  auto w = Worker(o);
+  ASSERT_TRUE(w->Start().ok());
+  ASSERT_TRUE(WaitFor([&] { return outbox_.Undelivered() == 0; }));
+  w->Stop();
+  EXPECT_EQ(node_b_.applied().size(), 6u);
+  // One batch refused with 404 (no failure recorded), then one request per message.
+  EXPECT_EQ(transport_.posts(), 7);
+  for (const auto& a : node_b_.applied()) EXPECT_EQ(outbox_.Get(a.id).m.attempts, 1);
+}
+
 TEST_F(DeliveryTest, TheScheduleSurvivesARestart) {
   transport_.Route("http://xb", nullptr);  // the peer is down
   const std::string id = Enqueue();
@@ -353,6 +428,13 @@ TEST_F(DeliveryTest, OptionsAreChecked) {
   o = Options();
   o.retry.max = 10ms;
   EXPECT_EQ(ValidateDeliveryOptions(o).code(), StatusCode::kInvalidArgument);
+  o = Options();
+  o.batch_max = 0;
+  EXPECT_EQ(ValidateDeliveryOptions(o).message(), "messages per batch must be between 1 and 256");
+  o.batch_max = 257;
+  EXPECT_EQ(ValidateDeliveryOptions(o).code(), StatusCode::kInvalidArgument);
+  o.batch_max = 256;
+  EXPECT_TRUE(ValidateDeliveryOptions(o).ok());
   o = Options();
   o.threads = 0;
   auto w = Worker(o);

@@ -19,6 +19,7 @@
 #include "core/time.h"
 #include "crypto/encoding.h"
 #include "crypto/sha256.h"
+#include "federation/batch.h"
 #include "federation/envelope.h"
 #include "federation/federation_store.h"
 #include "federation/inbox.h"
@@ -147,6 +148,17 @@ class FakeNode : public MessageHandler {
     applied_.push_back(Applied{env.from, env.message.id, env.message.kind, env.message.body});
     return Handled{"R-" + env.message.id.substr(0, 4), false};
   }
+  std::vector<StatusOr<Handled>> HandleBatch(std::span<const OpenedEnvelope> envelopes) override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      batch_sizes_.push_back(envelopes.size());
+    }
+    return MessageHandler::HandleBatch(envelopes);
+  }
+  std::vector<size_t> batch_sizes() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return batch_sizes_;
+  }
   StatusOr<std::optional<SeenMessage>> Lookup(const std::string& id) override {
     std::lock_guard<std::mutex> lock(mu_);
     if (hide_lookups_) return std::optional<SeenMessage>();
@@ -173,6 +185,7 @@ class FakeNode : public MessageHandler {
   }
 
  private:
+  std::vector<size_t> batch_sizes_;
   std::mutex mu_;
   std::map<std::string, SeenMessage> seen_;
   std::vector<Applied> applied_;
@@ -295,6 +308,11 @@ class LoopbackTransport : public Transport {
     std::lock_guard<std::mutex> lock(mu_);
     logs_[url] = storage;
   }
+  // Whether the batch path is served (else it answers 404, as an older node would).
+  void set_batches(bool on) {
+    std::lock_guard<std::mutex> lock(mu_);
+    batches_ = on;
+  }
   void set_fault(std::function<Fault(const std::string& wire)> f) {
     std::lock_guard<std::mutex> lock(mu_);
     fault_ = std::move(f);
@@ -320,9 +338,19 @@ class LoopbackTransport : public Transport {
       hook = hook_;
     }
     if (hook) hook();
-    if (inbox == nullptr || path != "/federation/v1/inbox") {
+    if (inbox == nullptr)
       return UnavailableError("POST " + base_url + path + ": connection refused");
+    if (path == kInboxBatchPath && batches_) {
+      // The batch path as the node serves it (src/http/federation_api.cc).
+      StatusOr<std::vector<std::string>> wires = ParseEnvelopeBatch(body);
+      if (!wires.ok()) return TransportResponse{400, wires.status().message()};
+      std::vector<BatchResult> results;
+      for (InboxAnswer& a : inbox->ReceiveBatch(*wires, "127.0.0.1")) {
+        results.push_back({a.http_status, a.receipt, "x", a.error.message()});
+      }
+      return TransportResponse{200, SerializeBatchResults(results)};
     }
+    if (path != "/federation/v1/inbox") return TransportResponse{404, ""};
     const Fault f = fault ? fault(body) : Fault::kNone;
     if (f == Fault::kDropRequest) return UnavailableError("POST " + base_url + path + ": reset");
     InboxAnswer a = inbox->Receive(body, "127.0.0.1");
@@ -373,6 +401,7 @@ class LoopbackTransport : public Transport {
   }
 
  private:
+  bool batches_ = false;
   std::mutex mu_;
   std::map<std::string, Inbox*> inboxes_;
   std::map<std::string, tlog::LogStorage*> logs_;

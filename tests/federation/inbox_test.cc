@@ -6,6 +6,7 @@
 
 #include <boost/json.hpp>
 
+#include "federation/batch.h"
 #include "tests/federation/fakes.h"
 
 namespace comity::federation {
@@ -299,6 +300,111 @@ TEST_F(InboxTest, SecurityEventsKeepOnlyBoundedPrintableClaims) {
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0].claimed_id, std::string(kMaxClaimedFieldBytes, 'z'));
   EXPECT_EQ(events[0].claimed_from, "X?A");
+}
+
+TEST_F(InboxTest, ABatchIsAnsweredEnvelopeByEnvelopeAndAppliedTogether) {
+  const Message second{NewMessageId(), "request", R"({"schema":"comity.request/v1","n":2})", ""};
+  const Message replayed{msg_.id, "request", R"({"schema":"comity.request/v1","n":99})", ""};
+  ASSERT_EQ(inbox_->Receive(Seal(msg_), "10.0.0.1").http_status, 200);  // received before
+  const Identity stranger = MakeIdentity("XQ");
+  const Message fresh{NewMessageId(), "request", R"({"schema":"comity.request/v1","n":3})", ""};
+  const std::vector<std::string> wires = {
+      Seal(second),                         // new: applied
+      Seal(msg_),                           // a retry: the original receipt
+      Seal(replayed),                       // a known id with other content: replay
+      Seal(fresh, stranger, clock_.Now()),  // unknown sender
+      "not json",                           // malformed
+      Seal(second),                         // the same id twice in one batch: a duplicate
+  };
+  std::vector<InboxAnswer> answers = inbox_->ReceiveBatch(wires, "10.0.0.1");
+  ASSERT_EQ(answers.size(), wires.size());
+  EXPECT_EQ(answers[0].http_status, 200) << answers[0].error.ToString();
+  auto r0 = VerifyReceipt(answers[0].receipt, KeysOf(xb_), second.id);
+  ASSERT_TRUE(r0.ok()) << r0.status().ToString();
+  EXPECT_FALSE(r0->duplicate);
+  EXPECT_EQ(answers[1].http_status, 200);
+  EXPECT_TRUE(VerifyReceipt(answers[1].receipt, KeysOf(xb_), msg_.id).ok());
+  EXPECT_EQ(answers[2].http_status, 409);
+  EXPECT_EQ(answers[2].kind, "replay");
+  EXPECT_EQ(answers[3].http_status, 401);
+  EXPECT_EQ(answers[3].kind, "unknown_sender");
+  EXPECT_EQ(answers[4].http_status, 400);
+  EXPECT_EQ(answers[4].kind, "malformed");
+  EXPECT_EQ(answers[5].http_status, 200);
+  EXPECT_EQ(answers[5].receipt, answers[0].receipt);  // the receipt given for that id
+  // Each message applied once; the new one went to the node in one batch.
+  ASSERT_EQ(node_.applied().size(), 2u);
+  EXPECT_EQ(node_.applied()[1].body, second.body);
+  ASSERT_EQ(node_.batch_sizes().size(), 1u);
+  EXPECT_EQ(node_.batch_sizes()[0], 1u);
+  // The refusals are security events, as for single envelopes.
+  EXPECT_EQ(Events().size(), 3u);
+}
+
+TEST_F(InboxTest, ABatchOfNewMessagesGoesToTheNodeInOneCall) {
+  std::vector<std::string> wires;
+  for (int i = 0; i < 10; ++i) {
+    wires.push_back(
+        Seal(Message{NewMessageId(), "request", R"({"n":)" + std::to_string(i) + "}", ""}));
+  }
+  std::vector<InboxAnswer> answers = inbox_->ReceiveBatch(wires, "10.0.0.1");
+  for (const InboxAnswer& a : answers) EXPECT_EQ(a.http_status, 200) << a.error.ToString();
+  EXPECT_EQ(node_.applied().size(), 10u);
+  ASSERT_EQ(node_.batch_sizes().size(), 1u);
+  EXPECT_EQ(node_.batch_sizes()[0], 10u);
+}
+
+TEST(BatchFormatTest, RoundTripsAndSizesExactly) {
+  const std::vector<std::string> envelopes = {R"({"a":"x\ny"})", "plain", "quote\"d\ttab"};
+  size_t size = 0;
+  for (const std::string& e : envelopes) size = SerializedBatchSize(size, e);
+  const std::string body = SerializeEnvelopeBatch(envelopes);
+  EXPECT_EQ(size, body.size());
+  auto back = ParseEnvelopeBatch(body);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(*back, envelopes);
+
+  std::vector<BatchResult> results = {{200, "receipt-text", "", ""},
+                                      {409, "", "already_exists", "a replay"}};
+  auto parsed = ParseBatchResults(SerializeBatchResults(results), 2);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ((*parsed)[0].receipt, "receipt-text");
+  EXPECT_EQ((*parsed)[1].status, 409);
+  EXPECT_EQ((*parsed)[1].code, "already_exists");
+  EXPECT_EQ((*parsed)[1].message, "a replay");
+  EXPECT_EQ(ParseBatchResults(SerializeBatchResults(results), 3).status().code(),
+            StatusCode::kInvalidArgument);
+}
+
+TEST(BatchFormatTest, RefusesWhatIsNotABatch) {
+  struct Case {
+    std::string body;
+    StatusCode code;
+    std::string pointer;
+  };
+  const std::string schema = R"("schema":"comity.envelope-batch/v1")";
+  std::string many = "{" + schema + R"(,"envelopes":[)";
+  for (size_t i = 0; i <= kMaxBatchEnvelopes; ++i) many += (i ? ",\"e\"" : "\"e\"");
+  many += "]}";
+  const std::vector<Case> cases = {
+      {"not json", StatusCode::kInvalidArgument, ""},
+      {"[]", StatusCode::kInvalidArgument, ""},
+      {R"({"schema":"comity.envelope/v1","envelopes":["e"]})", StatusCode::kInvalidArgument,
+       "/schema"},
+      {"{" + schema + R"(,"envelopes":"e"})", StatusCode::kInvalidArgument, "/envelopes"},
+      {"{" + schema + R"(,"envelopes":[]})", StatusCode::kInvalidArgument, "/envelopes"},
+      {"{" + schema + R"(,"envelopes":["e",{"id":"x"}]})", StatusCode::kInvalidArgument,
+       "/envelopes/1"},
+      {"{" + schema + R"(,"envelopes":["e"],"more":1})", StatusCode::kInvalidArgument, "/more"},
+      {many, StatusCode::kResourceExhausted, ""},
+      {std::string(kMaxBatchBytes + 1, ' '), StatusCode::kResourceExhausted, ""},
+  };
+  for (const Case& c : cases) {
+    auto r = ParseEnvelopeBatch(c.body);
+    ASSERT_FALSE(r.ok()) << c.body.substr(0, 80);
+    EXPECT_EQ(r.status().code(), c.code) << c.body.substr(0, 80) << ": " << r.status().ToString();
+    EXPECT_EQ(r.status().pointer(), c.pointer) << c.body.substr(0, 80);
+  }
 }
 
 }  // namespace

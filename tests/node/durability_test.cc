@@ -73,6 +73,74 @@ INSTANTIATE_TEST_SUITE_P(Backends, GroupCommitOnBothBackends,
                          ::testing::Values(store::Dialect::kSqlite, store::Dialect::kPostgres),
                          store::testing::DialectParamName);
 
+// A batch of received messages (the inbox's batch path) on both backends: one transaction in
+// which each message is its own savepoint, so the ones that fail leave no trace and the others
+// are kept, each with its events and leaves.
+class IncomingBatchOnBothBackends : public ::testing::TestWithParam<store::Dialect> {};
+
+TEST_P(IncomingBatchOnBothBackends, EachMessageSucceedsOrFailsAlone) {
+  ServiceFixture xa("XA");
+  store::testing::TestDatabase db(GetParam());
+  ASSERT_TRUE(db.status().ok()) << db.status().ToString();
+  ServiceFixture xb("XB", Disclosure::kEmbargo, nullptr, db.url());
+  ASSERT_TRUE(
+      xa.service->AddPeer(kAdmin, {"XB", "http://127.0.0.1:9", RandomKey(), RandomKey(), ""}, false)
+          .ok());
+  ActionInput submit;
+  submit.action = workflow::Action::kSubmit;
+  for (int i = 0; i < 3; ++i) {
+    auto d = xa.service->CreateDraft(kOfficer, boost::json::serialize(DraftBody("XA", "XB")));
+    ASSERT_TRUE(d.ok());
+    ASSERT_TRUE(xa.service->Act(kOfficer, d->record.id, submit).ok());
+  }
+  auto due = xa.service->DueMessages(xa.clock.Now(), 10).value();
+  ASSERT_EQ(due.size(), 3u);
+  boost::json::object misaddressed = boost::json::parse(due[1].body).as_object();
+  misaddressed["requested_state"] = "XD";
+  const std::string bad_body = boost::json::serialize(misaddressed);
+  const std::string other_id(32, 'a'), unknown_id(32, 'b'), kind_id(32, 'c');
+  const std::vector<IncomingMessage> batch = {
+      {"XA", due[0].message_id, "request", due[0].body},  // new: kept
+      {"XA", other_id, "request", bad_body},              // misaddressed: refused alone
+      {"XA", due[1].message_id, "request", due[1].body},  // new: kept
+      {"XA", due[0].message_id, "request", due[0].body},  // the same message again: duplicate
+      {"XA", unknown_id, "request", due[0].body},         // a known request under a new id
+      {"XA", kind_id, "telegram", due[2].body},           // an unknown kind
+      {"XA", due[2].message_id, "request", due[2].body},  // new: kept
+  };
+  std::vector<StatusOr<IncomingResult>> r = xb.service->AcceptIncomingBatch(batch);
+  ASSERT_EQ(r.size(), batch.size());
+  ASSERT_TRUE(r[0].ok()) << r[0].status().ToString();
+  EXPECT_FALSE(r[0]->duplicate);
+  EXPECT_EQ(r[1].status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(r[1].status().pointer(), "/requested_state");
+  ASSERT_TRUE(r[2].ok()) << r[2].status().ToString();
+  ASSERT_TRUE(r[3].ok()) << r[3].status().ToString();
+  EXPECT_TRUE(r[3]->duplicate);
+  EXPECT_EQ(r[3]->request_id, r[0]->request_id);
+  EXPECT_EQ(r[4].status().code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(r[5].status().code(), StatusCode::kInvalidArgument);
+  ASSERT_TRUE(r[6].ok()) << r[6].status().ToString();
+  // Three requests, each received and screened: two events and two leaves apiece.
+  EXPECT_EQ(xb.service->LogState().value().size, 6u);
+  EXPECT_EQ(Count(xb, "requests"), 3);
+  EXPECT_EQ(Count(xb, "request_events"), 6);
+  EXPECT_EQ(Count(xb, "log_records"), 6);
+  EXPECT_EQ(Count(xb, "inbox"), 3);
+  EXPECT_FALSE(xb.service->FindInboxMessage(other_id).value().has_value());
+  EXPECT_EQ(xb.service->GetRequest(r[6]->request_id).value().events.size(), 2u);
+  // Too many messages for one batch: each is refused, nothing is applied.
+  std::vector<IncomingMessage> many(kMaxIncomingBatch + 1, batch[0]);
+  auto over = xb.service->AcceptIncomingBatch(many);
+  ASSERT_EQ(over.size(), many.size());
+  EXPECT_EQ(over[0].status().code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(xb.service->LogState().value().size, 6u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, IncomingBatchOnBothBackends,
+                         ::testing::Values(store::Dialect::kSqlite, store::Dialect::kPostgres),
+                         store::testing::DialectParamName);
+
 TEST(GroupCommitTest, ReadersNeverWaitForeverAndSeeWhatWasCommitted) {
   ServiceFixture f("XA");
   std::atomic<bool> stop{false};
