@@ -6,14 +6,18 @@
 # Reported: submitted requests per second until the last signed receipt, and the latency from
 # submit to receipt (p50, p99, max), taken from XA's outbox (created → delivered, server clocks).
 #
-#   bench/federation_bench.sh [BUILD_DIR] [DATABASE] [REQUESTS] [CONCURRENCY]
+#   bench/federation_bench.sh [BUILD_DIR] [DATABASE] [REQUESTS] [CONCURRENCY] [RATE]
 #     DATABASE: sqlite (default) or a postgresql:// URL; with a URL, the two nodes use two
 #     databases named <db>_xa and <db>_xb on that server (created, and dropped afterwards).
+#     RATE: submits per second offered by the clients (default 0: as fast as they go, which
+#     measures the most the pair can carry; latency is then mostly queueing). A rate below that
+#     measures latency at that load.
 set -euo pipefail
 build=${1:-build}
 database=${2:-sqlite}
 requests=${3:-5000}
 concurrency=${4:-64}
+rate=${5:-0}
 comity=$build/bin/comity
 load=$build/bin/federation_load
 [ -x "$load" ] || { echo "federation_bench: $load is missing (build with COMITY_BENCH=ON)" >&2; exit 1; }
@@ -48,8 +52,8 @@ for s in XA XB; do
   args=(init "$work/$s" --state "$s" --listen 127.0.0.1:0 --disclose immediate)
   url=$(db_for "$lower"); [ -n "$url" ] && args+=(--database "$url")
   "$comity" "${args[@]}" >"$work/$s.init.json" 2>/dev/null
-  # Enough server threads for the concurrent clients and the peer's deliveries.
-  sed -i 's/^threads = 32.*/threads = 64/' "$work/$s/comity.toml"
+  # Server threads for the concurrent clients and the peer's deliveries (limits.threads).
+  sed -i 's/^threads = .*/threads = 16/' "$work/$s/comity.toml"
 done
 officer=$("$comity" user add "$work/XA" --name officer --role officer 2>/dev/null)
 
@@ -68,7 +72,7 @@ fp() { curl -sf "$1/federation/v1/identity" | jq -r .fingerprints.identity; }
 "$comity" peer add "$work/XB" --from-url "$xa" --fingerprint "$(fp "$xa")" 2>/dev/null
 
 "$load" --url "$xa" --token "$officer" --from XA --to XB --requests "$requests" \
-  --concurrency "$concurrency" >"$work/load.json"
+  --concurrency "$concurrency" --rate "$rate" >"$work/load.json"
 deadline=$((SECONDS + 300))
 while :; do
   depth=$(curl -sf "$xa/metrics" | awk '$1 == "comity_outbox_depth" { print $2 }')
@@ -90,11 +94,12 @@ awk '{ print $2 - $1 }' "$work/times" | sort -n >"$work/lat"
 first=$(awk 'NR == 1 || $1 < m { m = $1 } END { print m }' "$work/times")
 last=$(awk '$2 > m { m = $2 } END { print m }' "$work/times")
 pct() { awk -v p="$1" -v n="$n" 'NR == int((n - 1) * p / 100) + 1 { printf "%.1f", $1 / 1000 }' "$work/lat"; }
-rate=$(awk -v n="$n" -v a="$first" -v b="$last" 'BEGIN { printf "%.0f", n / ((b - a) / 1e6) }')
+achieved=$(awk -v n="$n" -v a="$first" -v b="$last" 'BEGIN { printf "%.0f", n / ((b - a) / 1e6) }')
 submit=$(jq -r '.submit_seconds' "$work/load.json")
 failed=$(curl -sf "$xa/metrics" | awk '/^comity_federation_deliveries_total/ && /outcome="failed"/ { s += $2 } END { print s + 0 }')
-echo "federation ($([ "$database" = sqlite ] && echo SQLite || echo PostgreSQL), durable commits, $n requests XA -> XB, $concurrency clients):"
-echo "  submitted until signed receipt: $rate requests/s (submits alone: $(awk -v n="$n" -v s="$submit" 'BEGIN { printf "%.0f", n / s }')/s)"
+offered=$([ "$rate" = 0 ] && echo "as fast as they go" || echo "offering $rate/s")
+echo "federation ($([ "$database" = sqlite ] && echo SQLite || echo PostgreSQL), durable commits, $n requests XA -> XB, $concurrency clients $offered):"
+echo "  submitted until signed receipt: $achieved requests/s (submits alone: $(awk -v n="$n" -v s="$submit" 'BEGIN { printf "%.0f", n / s }')/s)"
 echo "  latency submit -> receipt: p50 $(pct 50) ms, p99 $(pct 99) ms, max $(pct 100) ms; failed attempts: $failed"
 cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.0f %.0f\n", $14 * 1000 / hz, $15 * 1000 / hz }' "/proc/$1/stat"; }
 read -r xa_user xa_sys < <(cpu_ms "${pids[0]}")

@@ -1,5 +1,6 @@
 // Load driver for bench/federation_bench.sh: drafts N requests on a node through its API (not
-// timed), then submits them all from C concurrent clients (timed), and prints JSON:
+// timed), then submits them all from C concurrent clients (timed) — as fast as they go, or at
+// an offered rate (--rate: submit i is sent at start + i / rate) — and prints JSON:
 //   {"drafted": N, "submitted": N, "errors": 0, "submit_seconds": 1.23, "first_submit_us": ...}
 // Delivery (submit → signed receipt) is measured by the script from the outbox table.
 //
@@ -77,6 +78,7 @@ void Parallel(int n, int threads, F f) {
 int main(int argc, char** argv) {
   std::string url, token, from = "XA", to = "XB";
   int requests = 1000, concurrency = 16, pause_ms = 0;
+  double rate = 0;  // submits per second offered (0: as fast as the clients go)
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i], v = argv[i + 1];
     if (k == "--url")
@@ -93,15 +95,17 @@ int main(int argc, char** argv) {
       concurrency = std::atoi(v.c_str());
     else if (k == "--pause-ms")
       pause_ms = std::atoi(v.c_str());
+    else if (k == "--rate")
+      rate = std::atof(v.c_str());
     else {
       std::fprintf(stderr, "unknown option %s\n", k.c_str());
       return 2;
     }
   }
-  if (url.empty() || token.empty() || requests < 1 || concurrency < 1) {
+  if (url.empty() || token.empty() || requests < 1 || concurrency < 1 || rate < 0) {
     std::fprintf(stderr,
                  "usage: federation_load --url URL --token TOKEN [--from XA] [--to XB] "
-                 "[--requests N] [--concurrency C] [--pause-ms MS]\n");
+                 "[--requests N] [--concurrency C] [--pause-ms MS] [--rate PER_SECOND]\n");
     return 2;
   }
   // Keep-alive connections, as a browser or an API client would use.
@@ -136,6 +140,12 @@ int main(int argc, char** argv) {
   std::atomic<int> submitted{0};
   Parallel(requests, concurrency, [&](int i) {
     if (ids[i].empty()) return;
+    if (rate > 0) {
+      // An offered load: submit i is due at start + i / rate, whoever sends it.
+      std::this_thread::sleep_until(
+          start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                      std::chrono::duration<double>(i / rate)));
+    }
     auto r = client.Post(url, "/api/v1/requests/" + ids[i] + "/submit", "{}", kTimeout);
     if (!r.ok() || r->status != 200) {
       fail(r.ok() ? r->body : r.status().ToString());

@@ -137,6 +137,7 @@ StatusOr<federation::TransportResponse> PooledTransport::Exchange(
       auto results = resolver.resolve(t.host, t.port, ec);
       if (ec) return UnavailableError("cannot resolve " + t.host + ": " + ec.message());
       ec = Run(*c, [&](auto h) { c->stream.async_connect(results, h); });
+      if (!ec) c->stream.socket().set_option(tcp::no_delay(true), ec);
       if (ec) {
         if (ec == beast::error::timeout) {
           return UnavailableError(where + ": no connection within " +

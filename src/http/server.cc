@@ -205,7 +205,10 @@ struct Server::Impl {
   std::once_flag stopped;
   bool started = false;
 
-  Impl(ServerOptions o, Router r) : options(std::move(o)), router(std::move(r)), ioc(1) {}
+  // The concurrency hint is the number of threads that run the context: a hint of 1 would tell
+  // Asio that one thread runs it, and it would then hand work to one thread at a time.
+  Impl(ServerOptions o, Router r)
+      : options(std::move(o)), router(std::move(r)), ioc(std::max(2, options.threads)) {}
   void DoAccept();
 };
 
@@ -247,6 +250,9 @@ void Server::Impl::DoAccept() {
       // Counted here, uncounted by ~Session; over the bound the session answers 503 at once
       // rather than queue (see Session::ReadHeader).
       connections.fetch_add(1);
+      // Answers go out at once, not held back by Nagle's algorithm waiting for an ACK.
+      beast::error_code ignored;
+      socket.set_option(tcp::no_delay(true), ignored);
       std::make_shared<Session>(std::move(socket), this)->Start();
     }
     if (acceptor && acceptor->is_open()) DoAccept();

@@ -425,8 +425,20 @@ StatusOr<std::unique_ptr<NodeService>> NodeService::Open(ServiceOptions options)
 
 Status NodeService::Commit(Change& c) {
   if (batch_open_) {
-    // Part of a batch (AcceptIncomingBatch): written now, committed with the batch.
-    RETURN_IF_ERROR(Write(c));
+    // Part of a group (combined writes, AcceptIncomingBatch): written now in a savepoint, so
+    // that a change that fails is undone alone, and committed with the group.
+    store::Database& db = *writer_->db;
+    RETURN_IF_ERROR(batch_broken_);
+    batch_broken_ = db.Exec("SAVEPOINT comity_change");
+    RETURN_IF_ERROR(batch_broken_);
+    Status s = Write(c);
+    // (PostgreSQL reports a failed pipelined write here, at the latest.)
+    if (s.ok()) s = db.Exec("RELEASE SAVEPOINT comity_change");
+    if (!s.ok()) {
+      batch_broken_ = db.Exec("ROLLBACK TO SAVEPOINT comity_change");
+      if (batch_broken_.ok()) batch_broken_ = db.Exec("RELEASE SAVEPOINT comity_change");
+      return s;
+    }
     batch_outbox_ = batch_outbox_ || !c.outbox.empty();
     return OkStatus();
   }
@@ -535,6 +547,95 @@ class NodeService::WriteLock {
   bool pending_ = true;
   bool keep_ = false;
 };
+
+// --- combined writes ------------------------------------------------------------------------
+
+// Officers' writes (drafts, actions) that arrive while another is being written are combined:
+// one thread (the leader) writes a group of them in ONE transaction, each in its own savepoint,
+// and commits once, so that pages the writes share (the log's state and tiles, index pages)
+// reach the WAL once per group instead of once per write. A write that fails is undone alone;
+// if the group's commit fails, every write in it fails with that error (none was kept).
+struct NodeService::CombinedJob {
+  std::function<Status()> run;       // under mu_, inside the group's transaction
+  std::function<void(Status)> fail;  // sets the caller's result to an error
+  bool done = false;                 // GUARDED_BY(comb_mu_)
+};
+
+namespace {
+constexpr size_t kMaxCombined = 32;  // writes in one group
+}  // namespace
+
+template <typename T, typename F>
+StatusOr<T> NodeService::Combined(F f) {
+  std::optional<StatusOr<T>> result;
+  CombinedJob job;
+  job.run = [&]() -> Status {
+    result.emplace(f());
+    return result->status();
+  };
+  job.fail = [&](Status why) { result.emplace(std::move(why)); };
+  RunCombined(&job);
+  if (!result) return InternalError("a combined write produced no result");
+  return std::move(*result);
+}
+
+void NodeService::RunCombined(CombinedJob* job) {
+  std::unique_lock<std::mutex> lock(comb_mu_);
+  comb_queue_.push_back(job);
+  while (!job->done) {
+    if (comb_leading_) {
+      comb_cv_.wait(lock);
+      continue;
+    }
+    comb_leading_ = true;
+    std::vector<CombinedJob*> group;
+    while (!comb_queue_.empty() && group.size() < kMaxCombined) {
+      group.push_back(comb_queue_.front());
+      comb_queue_.pop_front();
+    }
+    lock.unlock();
+    LeadCombined(group);
+    lock.lock();
+    for (CombinedJob* j : group) j->done = true;
+    comb_leading_ = false;
+    comb_cv_.notify_all();
+  }
+}
+
+void NodeService::LeadCombined(const std::vector<CombinedJob*>& group) {
+  WriteLock lock(this);
+  if (group.size() == 1) {
+    // Alone: its own transactions (Commit), and the writer back after each sync.
+    lock.KeepAfterCommit();
+    group.front()->run().IgnoreError();  // the caller's result is set
+    return;
+  }
+  store::Database& db = *writer_->db;
+  store::Transaction tx(&db);
+  if (Status begun = tx.Begin(); !begun.ok()) {
+    for (CombinedJob* j : group) j->fail(begun);
+    return;
+  }
+  batch_open_ = true;
+  batch_outbox_ = false;
+  batch_broken_ = OkStatus();
+  // Each change is its own savepoint (Commit): a write that fails is undone alone.
+  std::vector<CombinedJob*> written;
+  for (CombinedJob* j : group) {
+    if (!batch_broken_.ok()) {
+      j->fail(batch_broken_);
+      continue;
+    }
+    if (j->run().ok()) written.push_back(j);
+  }
+  batch_open_ = false;
+  Status committed = batch_broken_.ok() ? DurableCommit(tx) : batch_broken_;
+  if (!committed.ok()) {
+    for (CombinedJob* j : written) j->fail(committed);
+    return;
+  }
+  if (batch_outbox_ && outbox_listener_) outbox_listener_();
+}
 
 void NodeService::PublishCommitted(uint64_t seq) {
   if (write_lock_ != nullptr) write_lock_->Committed();
@@ -750,51 +851,52 @@ StatusOr<DraftResult> NodeService::CreateDraft(const Principal& who,
     return InvalidArgumentError("a state does not send requests to itself", "/requested_state");
   }
 
-  WriteLock lock(this);
-  const Timestamp now = options_.clock->Now();
-  ASSIGN_OR_RETURN(std::string id, NextRequestId());
-  request.id = id;
-  request.created = Timestamp{now.seconds, 0};  // indicative until submission
-  ASSIGN_OR_RETURN(Decision screening, Screen(request));
-  screening.request_id = id;
+  return Combined<DraftResult>([&]() -> StatusOr<DraftResult> {
+    const Timestamp now = options_.clock->Now();
+    ASSIGN_OR_RETURN(std::string id, NextRequestId());
+    request.id = id;
+    request.created = Timestamp{now.seconds, 0};  // indicative until submission
+    ASSIGN_OR_RETURN(Decision screening, Screen(request));
+    screening.request_id = id;
 
-  store::RequestRecord r;
-  r.id = id;
-  r.direction = std::string(kOutgoing);
-  r.state = std::string(EnumName(RequestState::kDraft));
-  r.requesting_state = request.requesting_state.str();
-  r.requested_state = request.requested_state.str();
-  r.urgency = std::string(EnumName(request.urgency));
-  r.request_json = Serialize(RequestToJson(request));
-  r.screening_json = Serialize(DecisionToJson(screening));
-  r.screening_outcome = std::string(EnumName(screening.outcome));
-  if (screening.respond_by) r.respond_by = ToMicros(*screening.respond_by);
-  r.awaiting_answer = false;
-  r.created_by = who.name;
-  r.created = ToMicros(now);
-  r.updated = r.created;
-  r.version = 1;
+    store::RequestRecord r;
+    r.id = id;
+    r.direction = std::string(kOutgoing);
+    r.state = std::string(EnumName(RequestState::kDraft));
+    r.requesting_state = request.requesting_state.str();
+    r.requested_state = request.requested_state.str();
+    r.urgency = std::string(EnumName(request.urgency));
+    r.request_json = Serialize(RequestToJson(request));
+    r.screening_json = Serialize(DecisionToJson(screening));
+    r.screening_outcome = std::string(EnumName(screening.outcome));
+    if (screening.respond_by) r.respond_by = ToMicros(*screening.respond_by);
+    r.awaiting_answer = false;
+    r.created_by = who.name;
+    r.created = ToMicros(now);
+    r.updated = r.created;
+    r.version = 1;
 
-  Change c;
-  c.insert = r;
-  PendingEvent pe;
-  pe.event = {id,
-              1,
-              r.created,
-              who.name,
-              "create",
-              std::nullopt,
-              r.state,
-              std::nullopt,
-              Serialize(json::object{{"screening", *r.screening_outcome}}),
-              0};
-  pe.leaf = LeafFromRequest(kLeafRequestDrafted, now, request);
-  pe.leaf.outcome = r.screening_outcome;
-  pe.leaf.rules = FiredRules(screening);
-  pe.request_sha256 = Sha256Hex(r.request_json);
-  c.events.push_back(std::move(pe));
-  RETURN_IF_ERROR(Commit(c));
-  return DraftResult{std::move(r), std::move(screening)};
+    Change c;
+    c.insert = r;
+    PendingEvent pe;
+    pe.event = {id,
+                1,
+                r.created,
+                who.name,
+                "create",
+                std::nullopt,
+                r.state,
+                std::nullopt,
+                Serialize(json::object{{"screening", *r.screening_outcome}}),
+                0};
+    pe.leaf = LeafFromRequest(kLeafRequestDrafted, now, request);
+    pe.leaf.outcome = r.screening_outcome;
+    pe.leaf.rules = FiredRules(screening);
+    pe.request_sha256 = Sha256Hex(r.request_json);
+    c.events.push_back(std::move(pe));
+    RETURN_IF_ERROR(Commit(c));
+    return DraftResult{std::move(r), std::move(screening)};
+  });
 }
 
 StatusOr<store::RequestRecord> NodeService::Act(const Principal& who, std::string_view id,
@@ -824,136 +926,137 @@ StatusOr<store::RequestRecord> NodeService::Act(const Principal& who, std::strin
     return InvalidArgumentError("information goes with reply only", "/information");
   }
 
-  WriteLock lock(this);
-  ASSIGN_OR_RETURN(store::RequestRecord r, LoadForUpdate(id, in.expected_version));
-  ASSIGN_OR_RETURN(RequestState from, StoredState(r));
+  return Combined<store::RequestRecord>([&]() -> StatusOr<store::RequestRecord> {
+    ASSIGN_OR_RETURN(store::RequestRecord r, LoadForUpdate(id, in.expected_version));
+    ASSIGN_OR_RETURN(RequestState from, StoredState(r));
 
-  workflow::ActionContext ctx;
-  ctx.reasons = in.reasons;
-  ctx.condition_count = static_cast<int>(in.conditions.size());
-  if (r.screening_outcome) {
-    ctx.screening_outcome = ParseEnum<Outcome>(*r.screening_outcome).value_or(Outcome::kProceed);
-  }
-  const std::optional<Actor> required = workflow::RequiredActor(from, a);
-  if (required) {
-    const bool may = (*required == Actor::kOfficer && Allows(who.role, Permission::kDraft)) ||
-                     (*required == Actor::kReviewer && Allows(who.role, Permission::kDecide));
-    if (who.system || !may) {
-      return PermissionDeniedError(std::string(EnumName(a)) + " on this " + r.direction +
-                                   " request is taken by " +
-                                   (*required == Actor::kOfficer ? "an officer or a supervisor"
-                                                                 : "a reviewer or a supervisor") +
-                                   "; " + who.name + " is " + std::string(EnumName(who.role)));
+    workflow::ActionContext ctx;
+    ctx.reasons = in.reasons;
+    ctx.condition_count = static_cast<int>(in.conditions.size());
+    if (r.screening_outcome) {
+      ctx.screening_outcome = ParseEnum<Outcome>(*r.screening_outcome).value_or(Outcome::kProceed);
     }
-    ctx.actor = *required;
-  }
-  // Without a transition for (from, a), ApplyAction answers kFailedPrecondition listing what is
-  // allowed.
-  ASSIGN_OR_RETURN(RequestState to, workflow::ApplyAction(from, a, ctx));
-
-  const Timestamp now = options_.clock->Now();
-  const int64_t now_us = ToMicros(now);
-  ASSIGN_OR_RETURN(Request request, ParseRequest(r.request_json));
-  ASSIGN_OR_RETURN(int64_t seq, NextSeq(r.id));
-
-  store::RequestRecord updated = r;
-  updated.state = std::string(EnumName(to));
-  updated.updated = now_us;
-  updated.version = r.version + 1;
-  updated.awaiting_answer = Awaiting(r.direction, to);
-
-  Change c;
-  PendingEvent pe;
-  pe.event.request_id = r.id;
-  pe.event.seq = seq;
-  pe.event.at = now_us;
-  pe.event.actor = who.name;
-  pe.event.action = std::string(EnumName(a));
-  pe.event.from_state = r.state;
-  pe.event.to_state = updated.state;
-  if (!Blank(in.reasons)) pe.event.reason = in.reasons;
-  json::object detail;
-
-  auto enqueue = [&](std::string recipient, std::string kind, std::string body) -> Status {
-    ASSIGN_OR_RETURN(std::optional<store::PeerRecord> peer, writer_->store->GetPeer(recipient));
-    if (!peer) {
-      return FailedPreconditionError("no peer for " + recipient +
-                                     ": an admin must add it (POST /api/v1/peers) before "
-                                     "messages can be sent there");
+    const std::optional<Actor> required = workflow::RequiredActor(from, a);
+    if (required) {
+      const bool may = (*required == Actor::kOfficer && Allows(who.role, Permission::kDraft)) ||
+                       (*required == Actor::kReviewer && Allows(who.role, Permission::kDecide));
+      if (who.system || !may) {
+        return PermissionDeniedError(std::string(EnumName(a)) + " on this " + r.direction +
+                                     " request is taken by " +
+                                     (*required == Actor::kOfficer ? "an officer or a supervisor"
+                                                                   : "a reviewer or a supervisor") +
+                                     "; " + who.name + " is " + std::string(EnumName(who.role)));
+      }
+      ctx.actor = *required;
     }
-    store::OutboxMessage m;
-    m.message_id = federation::NewMessageId();
-    m.recipient = std::move(recipient);
-    m.kind = std::move(kind);
-    m.body = std::move(body);
-    m.request_id = r.id;
-    m.created = now_us;
-    m.next_attempt = now_us;
-    detail["message_id"] = m.message_id;
-    c.outbox.push_back(std::move(m));
-    return OkStatus();
-  };
+    // Without a transition for (from, a), ApplyAction answers kFailedPrecondition listing what is
+    // allowed.
+    ASSIGN_OR_RETURN(RequestState to, workflow::ApplyAction(from, a, ctx));
 
-  switch (a) {
-    case Action::kSubmit: {
-      // The request as sent: created now, screened again with the profiles of today.
-      request.created = Timestamp{now.seconds, 0};
-      ASSIGN_OR_RETURN(Decision screening, Screen(request));
-      screening.request_id = r.id;
-      updated.request_json = Serialize(RequestToJson(request));
-      updated.screening_json = Serialize(DecisionToJson(screening));
-      updated.screening_outcome = std::string(EnumName(screening.outcome));
-      updated.respond_by.reset();
-      if (screening.respond_by) updated.respond_by = ToMicros(*screening.respond_by);
-      RETURN_IF_ERROR(enqueue(r.requested_state, "request", updated.request_json));
-      detail["screening"] = *updated.screening_outcome;
-      pe.leaf = LeafFromRequest(kLeafRequestSent, now, request);
-      pe.leaf.outcome = updated.screening_outcome;
-      pe.leaf.rules = FiredRules(screening);
-      break;
+    const Timestamp now = options_.clock->Now();
+    const int64_t now_us = ToMicros(now);
+    ASSIGN_OR_RETURN(Request request, ParseRequest(r.request_json));
+    ASSIGN_OR_RETURN(int64_t seq, NextSeq(r.id));
+
+    store::RequestRecord updated = r;
+    updated.state = std::string(EnumName(to));
+    updated.updated = now_us;
+    updated.version = r.version + 1;
+    updated.awaiting_answer = Awaiting(r.direction, to);
+
+    Change c;
+    PendingEvent pe;
+    pe.event.request_id = r.id;
+    pe.event.seq = seq;
+    pe.event.at = now_us;
+    pe.event.actor = who.name;
+    pe.event.action = std::string(EnumName(a));
+    pe.event.from_state = r.state;
+    pe.event.to_state = updated.state;
+    if (!Blank(in.reasons)) pe.event.reason = in.reasons;
+    json::object detail;
+
+    auto enqueue = [&](std::string recipient, std::string kind, std::string body) -> Status {
+      ASSIGN_OR_RETURN(std::optional<store::PeerRecord> peer, writer_->store->GetPeer(recipient));
+      if (!peer) {
+        return FailedPreconditionError("no peer for " + recipient +
+                                       ": an admin must add it (POST /api/v1/peers) before "
+                                       "messages can be sent there");
+      }
+      store::OutboxMessage m;
+      m.message_id = federation::NewMessageId();
+      m.recipient = std::move(recipient);
+      m.kind = std::move(kind);
+      m.body = std::move(body);
+      m.request_id = r.id;
+      m.created = now_us;
+      m.next_attempt = now_us;
+      detail["message_id"] = m.message_id;
+      c.outbox.push_back(std::move(m));
+      return OkStatus();
+    };
+
+    switch (a) {
+      case Action::kSubmit: {
+        // The request as sent: created now, screened again with the profiles of today.
+        request.created = Timestamp{now.seconds, 0};
+        ASSIGN_OR_RETURN(Decision screening, Screen(request));
+        screening.request_id = r.id;
+        updated.request_json = Serialize(RequestToJson(request));
+        updated.screening_json = Serialize(DecisionToJson(screening));
+        updated.screening_outcome = std::string(EnumName(screening.outcome));
+        updated.respond_by.reset();
+        if (screening.respond_by) updated.respond_by = ToMicros(*screening.respond_by);
+        RETURN_IF_ERROR(enqueue(r.requested_state, "request", updated.request_json));
+        detail["screening"] = *updated.screening_outcome;
+        pe.leaf = LeafFromRequest(kLeafRequestSent, now, request);
+        pe.leaf.outcome = updated.screening_outcome;
+        pe.leaf.rules = FiredRules(screening);
+        break;
+      }
+      case Action::kWithdraw:
+        pe.leaf = LeafFromRequest(kLeafRequestWithdrawn, now, request);
+        break;
+      case Action::kReplyInformation: {
+        json::object body;
+        body["schema"] = kInformationReplySchema;
+        body["request_id"] = r.id;
+        body["information"] = in.information;
+        body["sent"] = FormatTimestamp(Timestamp{now.seconds, 0});
+        RETURN_IF_ERROR(enqueue(r.requested_state, "information_reply", Serialize(body)));
+        detail["information"] = in.information;
+        pe.leaf = LeafFromRequest(kLeafInformationReplySent, now, request);
+        break;
+      }
+      case Action::kClose:
+        pe.leaf = LeafFromRequest(kLeafRequestClosed, now, request);
+        break;
+      default: {  // the decide actions
+        json::object answer =
+            AnswerJson(r.id, to, in.reasons, in.conditions, Timestamp{now.seconds, 0});
+        ASSIGN_OR_RETURN(std::string answer_text, CanonicalJson(answer));
+        updated.decision_json = answer_text;
+        updated.conditions_json.reset();
+        if (!in.conditions.empty())
+          updated.conditions_json = Serialize(ConditionsJson(in.conditions));
+        RETURN_IF_ERROR(enqueue(
+            r.requesting_state,
+            a == Action::kRequestInformation ? "information_request" : "decision", answer_text));
+        detail["decision"] = answer;
+        pe.leaf = LeafFromRequest(kLeafRequestDecided, now, request);
+        pe.leaf.outcome = updated.state;
+        pe.leaf.screening = r.screening_outcome;
+        break;
+      }
     }
-    case Action::kWithdraw:
-      pe.leaf = LeafFromRequest(kLeafRequestWithdrawn, now, request);
-      break;
-    case Action::kReplyInformation: {
-      json::object body;
-      body["schema"] = kInformationReplySchema;
-      body["request_id"] = r.id;
-      body["information"] = in.information;
-      body["sent"] = FormatTimestamp(Timestamp{now.seconds, 0});
-      RETURN_IF_ERROR(enqueue(r.requested_state, "information_reply", Serialize(body)));
-      detail["information"] = in.information;
-      pe.leaf = LeafFromRequest(kLeafInformationReplySent, now, request);
-      break;
-    }
-    case Action::kClose:
-      pe.leaf = LeafFromRequest(kLeafRequestClosed, now, request);
-      break;
-    default: {  // the decide actions
-      json::object answer =
-          AnswerJson(r.id, to, in.reasons, in.conditions, Timestamp{now.seconds, 0});
-      ASSIGN_OR_RETURN(std::string answer_text, CanonicalJson(answer));
-      updated.decision_json = answer_text;
-      updated.conditions_json.reset();
-      if (!in.conditions.empty())
-        updated.conditions_json = Serialize(ConditionsJson(in.conditions));
-      RETURN_IF_ERROR(enqueue(r.requesting_state,
-                              a == Action::kRequestInformation ? "information_request" : "decision",
-                              answer_text));
-      detail["decision"] = answer;
-      pe.leaf = LeafFromRequest(kLeafRequestDecided, now, request);
-      pe.leaf.outcome = updated.state;
-      pe.leaf.screening = r.screening_outcome;
-      break;
-    }
-  }
-  if (!detail.empty()) pe.event.detail_json = Serialize(detail);
-  pe.request_sha256 = Sha256Hex(updated.request_json);
-  c.events.push_back(std::move(pe));
-  c.update = updated;
-  c.expected_version = r.version;
-  RETURN_IF_ERROR(Commit(c));
-  return updated;
+    if (!detail.empty()) pe.event.detail_json = Serialize(detail);
+    pe.request_sha256 = Sha256Hex(updated.request_json);
+    c.events.push_back(std::move(pe));
+    c.update = updated;
+    c.expected_version = r.version;
+    RETURN_IF_ERROR(Commit(c));
+    return updated;
+  });
 }
 
 StatusOr<store::RequestRecord> NodeService::Assign(const Principal& who, std::string_view id,
@@ -1410,25 +1513,14 @@ std::vector<StatusOr<IncomingResult>> NodeService::AcceptIncomingBatch(
   store::Database& db = *writer_->db;
   store::Transaction tx(&db);
   Status begun = tx.Begin();
-  Status broken;  // the batch transaction itself failed: nothing of it is kept
   batch_open_ = begun.ok();
   batch_outbox_ = false;
-  for (size_t i = 0; i < messages.size() && begun.ok() && broken.ok(); ++i) {
-    // Each message is a savepoint: one that fails is undone without undoing the others.
-    broken = db.Exec("SAVEPOINT comity_message");
-    if (!broken.ok()) break;
-    StatusOr<IncomingResult> r = apply(messages[i]);
-    if (r.ok()) {
-      // (PostgreSQL reports a failed pipelined write here, at the latest.)
-      Status released = db.Exec("RELEASE SAVEPOINT comity_message");
-      if (!released.ok()) r = released;
-    }
-    if (!r.ok()) {
-      broken = db.Exec("ROLLBACK TO SAVEPOINT comity_message");
-      if (broken.ok()) broken = db.Exec("RELEASE SAVEPOINT comity_message");
-    }
-    out.push_back(std::move(r));
+  batch_broken_ = OkStatus();
+  // Each message's change is its own savepoint (Commit): one that fails is undone alone.
+  for (size_t i = 0; i < messages.size() && begun.ok() && batch_broken_.ok(); ++i) {
+    out.push_back(apply(messages[i]));
   }
+  const Status broken = batch_broken_;
   batch_open_ = false;
   Status committed = begun.ok() && broken.ok() ? DurableCommit(tx) : (begun.ok() ? broken : begun);
   if (committed.ok()) {
@@ -1516,11 +1608,20 @@ std::vector<Status> NodeService::RecordDeliveries(
     }
     return results;
   }
-  WriteLock lock(this);
-  // One transaction and one log append for the batch. A request touched twice in one batch
-  // (its request and a reply delivered together) waits for the next round, so that each
-  // round reads what the previous one wrote.
-  lock.KeepAfterCommit();  // several rounds may commit
+  // Combined with officers' writes (service.cc, "combined writes"): a receipt waits its turn
+  // with them rather than for the writer lock.
+  StatusOr<std::vector<Status>> done = Combined<std::vector<Status>>(
+      [&]() -> StatusOr<std::vector<Status>> { return RecordDeliveriesLocked(receipts); });
+  if (!done.ok()) return std::vector<Status>(receipts.size(), done.status());
+  return std::move(*done);
+}
+
+std::vector<Status> NodeService::RecordDeliveriesLocked(
+    const std::vector<std::pair<std::string, std::string>>& receipts) {
+  std::vector<Status> results(receipts.size());
+  // One log append per round. A request touched twice in one batch (its request and a reply
+  // delivered together) waits for the next round, so that each round reads what the previous
+  // one wrote.
   std::vector<size_t> todo(receipts.size());
   for (size_t i = 0; i < todo.size(); ++i) todo[i] = i;
   while (!todo.empty()) {

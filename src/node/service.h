@@ -39,6 +39,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -258,6 +259,14 @@ class NodeService {
   struct Change;      // everything one transaction writes
   struct PendingEvent;
   class WriteLock;  // holds mu_ for one write operation
+  struct CombinedJob;
+
+  // Runs `f` (which writes with Commit) combined with concurrent writes of officers: see
+  // service.cc, "combined writes".
+  template <typename T, typename F>
+  StatusOr<T> Combined(F f);
+  void RunCombined(CombinedJob* job);
+  void LeadCombined(const std::vector<CombinedJob*>& group);
 
   explicit NodeService(ServiceOptions options);
 
@@ -267,6 +276,8 @@ class NodeService {
 
   Status Commit(Change& change);  // requires mu_; inside a batch, only writes
   Status Write(Change& change);   // requires mu_ and an open transaction
+  std::vector<Status> RecordDeliveriesLocked(
+      const std::vector<std::pair<std::string, std::string>>& receipts);  // requires mu_
   StatusOr<IncomingResult> AcceptIncomingRequestLocked(std::string_view from_state,
                                                        std::string_view message_id,
                                                        std::string_view request_json);
@@ -306,6 +317,11 @@ class NodeService {
   WriteLock* write_lock_ = nullptr;  // the operation holding mu_
   bool batch_open_ = false;          // AcceptIncomingBatch's transaction is open; GUARDED_BY(mu_)
   bool batch_outbox_ = false;        // and something was enqueued in it; GUARDED_BY(mu_)
+  Status batch_broken_;              // the group's transaction failed; GUARDED_BY(mu_)
+  std::mutex comb_mu_;
+  std::condition_variable comb_cv_;
+  std::deque<CombinedJob*> comb_queue_;  // GUARDED_BY(comb_mu_)
+  bool comb_leading_ = false;            // GUARDED_BY(comb_mu_)
   std::unique_ptr<Connection> writer_;
   std::unique_ptr<tlog::Log> log_;
   struct CachedProfile {

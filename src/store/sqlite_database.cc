@@ -130,6 +130,9 @@ StatusOr<std::unique_ptr<SqliteDatabase>> SqliteDatabase::Open(const std::string
   RETURN_IF_ERROR(
       db->Exec(options.durable ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL"));
   RETURN_IF_ERROR(db->Exec("PRAGMA foreign_keys=ON"));
+  // Savepoints (the node's combined writes) keep the pages they may have to restore in a
+  // sub-journal: in memory, not in a temporary file written page by page.
+  RETURN_IF_ERROR(db->Exec("PRAGMA temp_store=MEMORY"));
   RETURN_IF_ERROR(
       db->Exec("PRAGMA wal_autocheckpoint=" + std::to_string(options.wal_autocheckpoint_pages)));
   return db;

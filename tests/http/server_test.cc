@@ -7,6 +7,7 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/json/parse.hpp>
+#include <atomic>
 #include <thread>
 
 #include "http/client.h"
@@ -35,6 +36,10 @@ class ServerTest : public ::testing::Test {
     });
     router.Add("GET", "/tile/{path...}", [](const Request& req) {
       return TextResponse(200, std::string(req.param("path")));
+    });
+    router.Add("GET", "/slow", [](const Request&) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      return TextResponse(200, "slow\n");
     });
     router.Add("GET", "/boom",
                [](const Request&) -> Response { throw std::runtime_error("secret detail"); });
@@ -163,6 +168,30 @@ TEST_F(ServerTest, SlowHeaderTimesOut) {
   auto elapsed = std::chrono::steady_clock::now() - start;
   EXPECT_TRUE(out.empty());
   EXPECT_LT(elapsed, std::chrono::seconds(5));
+}
+
+TEST_F(ServerTest, HandlersOfDifferentConnectionsRunConcurrently) {
+  ServerOptions o;
+  o.threads = 8;
+  StartServer(o);
+  // Eight clients, each on its own kept-alive connection, twice in a row.
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<std::thread> clients;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 8; ++i) {
+    clients.emplace_back([&] {
+      Client c(ClientOptions{std::chrono::seconds(10), 1 << 20});
+      for (int k = 0; k < 2; ++k) {
+        auto r = c.Fetch("GET", base_ + "/slow");
+        if (r.ok() && r->status == 200) ++ok;
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(ok.load(), 16);
+  // Sixteen 200 ms handlers on eight threads: about 400 ms together, 3.2 s one at a time.
+  EXPECT_LT(elapsed, std::chrono::milliseconds(1600));
 }
 
 TEST_F(ServerTest, ConnectionLimitAnswers503) {
