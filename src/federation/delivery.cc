@@ -402,6 +402,9 @@ void DeliveryWorker::Dispatch() {
     int queued = 0;
     {
       std::lock_guard<std::mutex> lock(mu_);
+      // A read that filled its limit may have left due messages behind: read again when a
+      // sender finishes. Otherwise new messages come with Wake() and retries with the poll.
+      more_due_ = due->size() >= static_cast<size_t>(limit);
       for (OutgoingMessage& m : *due) {
         if (in_flight_.count(m.message_id) != 0) continue;
         in_flight_.insert(m.message_id);
@@ -461,12 +464,14 @@ void DeliveryWorker::Send() {
       if (--per_peer_[peer] <= 0) per_peer_.erase(peer);
     };
     auto answered = [&] {
+      bool look = false;
       {
         std::lock_guard<std::mutex> lock(mu_);
         free_slot();
-        wake_ = true;
+        look = more_due_;
+        wake_ = wake_ || look;
       }
-      dispatch_cv_.notify_one();
+      if (look) dispatch_cv_.notify_one();
       send_cv_.notify_one();  // the slot may let a sender take the peer's next messages
     };
     if (batch.size() == 1) {
@@ -474,13 +479,15 @@ void DeliveryWorker::Send() {
     } else {
       DeliverBatch(batch, answered);
     }
+    bool look = false;
     {
       std::lock_guard<std::mutex> lock(mu_);
       free_slot();
       for (const OutgoingMessage& m : batch) in_flight_.erase(m.message_id);
-      wake_ = true;  // a sender is free: look for more work (cheap when there is none)
+      look = more_due_;  // a sender is free: look for the messages the last read left behind
+      wake_ = wake_ || look;
     }
-    dispatch_cv_.notify_one();
+    if (look) dispatch_cv_.notify_one();
   }
 }
 

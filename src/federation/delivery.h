@@ -59,15 +59,15 @@ inline constexpr char kInboxPath[] = "/federation/v1/inbox";
 
 struct DeliveryOptions {
   RetryPolicy retry;
-  int threads = 32;                 // sender threads (1..256)
-  int max_in_flight_per_peer = 4;  // concurrent requests to one peer (1..256)
-  int fetch_limit = 256;            // due messages read per poll (1..1000)
-  int batch_max = 64;               // messages in one request to a peer (1..kMaxBatchEnvelopes)
+  int threads = 32;                // sender threads (1..256)
+  int max_in_flight_per_peer = 8;  // concurrent requests to one peer (1..256)
+  int fetch_limit = 256;           // due messages read per poll (1..1000)
+  int batch_max = 16;              // messages in one request to a peer (1..kMaxBatchEnvelopes)
   std::chrono::milliseconds attempt_timeout{10'000};
   std::chrono::milliseconds poll_interval{1'000};
   // Least time between two reads of the outbox while busy: wakes that come closer together are
   // served by one read (each read returns the messages in flight too).
-  std::chrono::milliseconds coalesce{5};
+  std::chrono::milliseconds coalesce{2};
 };
 
 Status ValidateDeliveryOptions(const DeliveryOptions& options);
@@ -129,8 +129,9 @@ class DeliveryWorker {
   std::mutex mu_;
   std::condition_variable dispatch_cv_;
   std::condition_variable send_cv_;
-  bool stop_ = false;                                          // GUARDED_BY(mu_)
-  bool wake_ = false;                                          // GUARDED_BY(mu_)
+  bool stop_ = false;      // GUARDED_BY(mu_)
+  bool wake_ = false;      // GUARDED_BY(mu_)
+  bool more_due_ = false;  // the last read filled its limit; GUARDED_BY(mu_)
   std::map<std::string, std::deque<OutgoingMessage>> queues_;  // per peer; GUARDED_BY(mu_)
   size_t queued_ = 0;                                          // in queues_; GUARDED_BY(mu_)
   std::set<std::string> single_;         // peers without the batch path; GUARDED_BY(mu_)

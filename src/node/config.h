@@ -48,7 +48,7 @@ struct NodeConfig {
   int disclose_interval_seconds = 60;  // how often serve releases entries past the embargo
 
   // [limits]
-  int threads = 4;                      // 1..64
+  int threads = 16;                     // 1..64
   int64_t max_body_bytes = 1 << 20;     // 1 KiB..64 MiB
   int64_t max_header_bytes = 16 << 10;  // 1 KiB..1 MiB
   int64_t header_timeout_ms = 10'000;   // 100..600000

@@ -558,6 +558,7 @@ class NodeService::WriteLock {
 struct NodeService::CombinedJob {
   std::function<Status()> run;       // under mu_, inside the group's transaction
   std::function<void(Status)> fail;  // sets the caller's result to an error
+  bool urgent = false;               // goes to the front of the queue
   bool done = false;                 // GUARDED_BY(comb_mu_)
 };
 
@@ -566,9 +567,10 @@ constexpr size_t kMaxCombined = 32;  // writes in one group
 }  // namespace
 
 template <typename T, typename F>
-StatusOr<T> NodeService::Combined(F f) {
+StatusOr<T> NodeService::Combined(F f, bool urgent) {
   std::optional<StatusOr<T>> result;
   CombinedJob job;
+  job.urgent = urgent;
   job.run = [&]() -> Status {
     result.emplace(f());
     return result->status();
@@ -581,7 +583,11 @@ StatusOr<T> NodeService::Combined(F f) {
 
 void NodeService::RunCombined(CombinedJob* job) {
   std::unique_lock<std::mutex> lock(comb_mu_);
-  comb_queue_.push_back(job);
+  if (job->urgent) {
+    comb_queue_.push_front(job);
+  } else {
+    comb_queue_.push_back(job);
+  }
   while (!job->done) {
     if (comb_leading_) {
       comb_cv_.wait(lock);
@@ -634,6 +640,7 @@ void NodeService::LeadCombined(const std::vector<CombinedJob*>& group) {
     for (CombinedJob* j : written) j->fail(committed);
     return;
   }
+  combined_writes_ += written.size();
   if (batch_outbox_ && outbox_listener_) outbox_listener_();
 }
 
@@ -1608,10 +1615,12 @@ std::vector<Status> NodeService::RecordDeliveries(
     }
     return results;
   }
-  // Combined with officers' writes (service.cc, "combined writes"): a receipt waits its turn
-  // with them rather than for the writer lock.
+  // Combined with officers' writes (service.cc, "combined writes"), at the front of the queue:
+  // a receipt completes a delivery already under way, so it goes in the next group rather than
+  // wait behind every write queued before it (or for the writer lock).
   StatusOr<std::vector<Status>> done = Combined<std::vector<Status>>(
-      [&]() -> StatusOr<std::vector<Status>> { return RecordDeliveriesLocked(receipts); });
+      [&]() -> StatusOr<std::vector<Status>> { return RecordDeliveriesLocked(receipts); },
+      /*urgent=*/true);
   if (!done.ok()) return std::vector<Status>(receipts.size(), done.status());
   return std::move(*done);
 }

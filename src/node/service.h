@@ -250,6 +250,8 @@ class NodeService {
   void SetOutboxListener(std::function<void()> listener);
   // fdatasync calls made for group commit so far (tests and metrics).
   uint64_t durability_syncs() const { return syncs_.load(); }
+  // Writes that were committed in a group with others (combined writes; for tests and metrics).
+  uint64_t combined_writes() const { return combined_writes_.load(); }
 
   StateCode state() const { return options_.state; }
   const Clock& clock() const { return *options_.clock; }
@@ -264,7 +266,7 @@ class NodeService {
   // Runs `f` (which writes with Commit) combined with concurrent writes of officers: see
   // service.cc, "combined writes".
   template <typename T, typename F>
-  StatusOr<T> Combined(F f);
+  StatusOr<T> Combined(F f, bool urgent = false);
   void RunCombined(CombinedJob* job);
   void LeadCombined(const std::vector<CombinedJob*>& group);
 
@@ -322,6 +324,7 @@ class NodeService {
   std::condition_variable comb_cv_;
   std::deque<CombinedJob*> comb_queue_;  // GUARDED_BY(comb_mu_)
   bool comb_leading_ = false;            // GUARDED_BY(comb_mu_)
+  std::atomic<uint64_t> combined_writes_{0};
   std::unique_ptr<Connection> writer_;
   std::unique_ptr<tlog::Log> log_;
   struct CachedProfile {

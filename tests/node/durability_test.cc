@@ -73,6 +73,66 @@ INSTANTIATE_TEST_SUITE_P(Backends, GroupCommitOnBothBackends,
                          ::testing::Values(store::Dialect::kSqlite, store::Dialect::kPostgres),
                          store::testing::DialectParamName);
 
+// Officers' writes that arrive together are combined into one transaction, each change in its
+// own savepoint: under contention, with half the writes refused (a second submit of the same
+// request), every accepted write is kept with its event and leaf and no refused one leaves a
+// trace.
+class CombinedWritesOnBothBackends : public ::testing::TestWithParam<store::Dialect> {};
+
+TEST_P(CombinedWritesOnBothBackends, RefusedWritesLeaveNoTraceAndTheOthersAreKept) {
+  store::testing::TestDatabase db(GetParam());
+  ASSERT_TRUE(db.status().ok()) << db.status().ToString();
+  ServiceFixture f("XA", Disclosure::kEmbargo, nullptr, db.url());
+  ASSERT_TRUE(
+      f.service->AddPeer(kAdmin, {"XB", "http://127.0.0.1:9", RandomKey(), RandomKey(), ""}, false)
+          .ok());
+  constexpr int kRequests = 40;
+  std::vector<std::string> ids;
+  for (int i = 0; i < kRequests; ++i) {
+    auto d = f.service->CreateDraft(kOfficer, boost::json::serialize(DraftBody("XA", "XB")));
+    ASSERT_TRUE(d.ok());
+    ids.push_back(d->record.id);
+  }
+  const uint64_t before = f.service->LogState().value().size;
+  // Two submits per request from different threads at once: one is kept, one refused (409).
+  std::atomic<int> ok{0}, refused{0}, other{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = t % 4; i < kRequests; i += 4) {
+        ActionInput submit;
+        submit.action = workflow::Action::kSubmit;
+        auto r = f.service->Act(kOfficer, ids[i], submit);
+        if (r.ok()) {
+          ++ok;
+        } else if (r.status().code() == StatusCode::kFailedPrecondition ||
+                   r.status().code() == StatusCode::kAborted) {
+          ++refused;
+        } else {
+          ++other;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(ok.load(), kRequests);
+  EXPECT_EQ(refused.load(), kRequests);
+  EXPECT_GT(f.service->combined_writes(), 0u) << "no two writes were combined";
+  EXPECT_EQ(other.load(), 0);
+  // One submit event, one leaf and one outbox message per request: none for the refusals.
+  EXPECT_EQ(f.service->LogState().value().size, before + kRequests);
+  EXPECT_EQ(Count(f, "request_events"), 2 * kRequests);
+  EXPECT_EQ(Count(f, "log_records"), 2 * kRequests);
+  EXPECT_EQ(Count(f, "outbox"), kRequests);
+  for (const std::string& id : ids) {
+    EXPECT_EQ(f.service->GetRequest(id).value().record.state, "submitted");
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, CombinedWritesOnBothBackends,
+                         ::testing::Values(store::Dialect::kSqlite, store::Dialect::kPostgres),
+                         store::testing::DialectParamName);
+
 // A batch of received messages (the inbox's batch path) on both backends: one transaction in
 // which each message is its own savepoint, so the ones that fail leave no trace and the others
 // are kept, each with its events and leaves.
