@@ -13,10 +13,22 @@ echo "== store_durable"
 # The transparency log: durable appends through the CLI, and the Go x/mod peer in the same run.
 echo "== tlog_durable"
 "$(dirname "$0")/../bench/tlog_durable.sh" "$build"
-# The federation: two nodes on loopback, submit → signed receipt (SQLite; PostgreSQL too when
-# $COMITY_PG_URL names a server: bench/federation_bench.sh BUILD postgresql://...).
+# The federation: two nodes on loopback, submit → signed receipt: the most the pair carries (64
+# clients as fast as they go), then the latency at an offered 1,000 requests/s; on SQLite and on
+# PostgreSQL ($COMITY_PG_URL, or a throw-away cluster with fsync on).
 echo "== federation"
-"$(dirname "$0")/../bench/federation_bench.sh" "$build" sqlite
-if [ -n "${COMITY_PG_URL:-}" ]; then
-  "$(dirname "$0")/../bench/federation_bench.sh" "$build" "$COMITY_PG_URL"
+fed="$(dirname "$0")/../bench/federation_bench.sh"
+"$fed" "$build" sqlite 10000 64
+"$fed" "$build" sqlite 10000 64 1000
+pg_url=${COMITY_PG_URL:-}
+if [ -z "$pg_url" ]; then
+  pgdir=$(cd "$build" && pwd)/fed-bench-pg
+  here=$(cd "$(dirname "$0")/.." && pwd)
+  "$here/scripts/pg-tmp.sh" stop "$pgdir" >/dev/null 2>&1 || true
+  rm -rf "$pgdir"
+  trap '"$here/scripts/pg-tmp.sh" stop "$pgdir" >/dev/null 2>&1 || true; rm -rf "$pgdir"' EXIT
+  eval "$(PG_TMP_FSYNC=on "$here/scripts/pg-tmp.sh" start "$pgdir")"
+  pg_url=$COMITY_PG_URL
 fi
+"$fed" "$build" "$pg_url" 10000 64
+"$fed" "$build" "$pg_url" 10000 64 1000
