@@ -142,9 +142,9 @@ int main(int argc, char** argv) {
     if (ids[i].empty()) return;
     if (rate > 0) {
       // An offered load: submit i is due at start + i / rate, whoever sends it.
-      std::this_thread::sleep_until(
-          start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                      std::chrono::duration<double>(i / rate)));
+      std::this_thread::sleep_until(start +
+                                    std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                        std::chrono::duration<double>(i / rate)));
     }
     auto r = client.Post(url, "/api/v1/requests/" + ids[i] + "/submit", "{}", kTimeout);
     if (!r.ok() || r->status != 200) {
