@@ -429,14 +429,13 @@ Status NodeService::Commit(Change& c) {
     // that a change that fails is undone alone, and committed with the group.
     store::Database& db = *writer_->db;
     RETURN_IF_ERROR(batch_broken_);
-    batch_broken_ = db.Exec("SAVEPOINT comity_change");
+    batch_broken_ = db.Savepoint("comity_change");
     RETURN_IF_ERROR(batch_broken_);
     Status s = Write(c);
     // (PostgreSQL reports a failed pipelined write here, at the latest.)
-    if (s.ok()) s = db.Exec("RELEASE SAVEPOINT comity_change");
+    if (s.ok()) s = db.ReleaseSavepoint("comity_change");
     if (!s.ok()) {
-      batch_broken_ = db.Exec("ROLLBACK TO SAVEPOINT comity_change");
-      if (batch_broken_.ok()) batch_broken_ = db.Exec("RELEASE SAVEPOINT comity_change");
+      batch_broken_ = db.RollbackToSavepoint("comity_change");
       return s;
     }
     batch_outbox_ = batch_outbox_ || !c.outbox.empty();

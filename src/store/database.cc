@@ -88,6 +88,23 @@ std::string RedactUrl(std::string_view url) {
 
 // --- Transaction ---------------------------------------------------------------------------
 
+Status Database::Savepoint(std::string_view name) {
+  // (Outside a transaction, SQLite's SAVEPOINT would begin one.)
+  if (!in_write_transaction()) {
+    return FailedPreconditionError(path() + ": a savepoint needs a transaction");
+  }
+  return Exec("SAVEPOINT " + std::string(name));
+}
+
+Status Database::ReleaseSavepoint(std::string_view name) {
+  return Exec("RELEASE SAVEPOINT " + std::string(name));
+}
+
+Status Database::RollbackToSavepoint(std::string_view name) {
+  RETURN_IF_ERROR(Exec("ROLLBACK TO SAVEPOINT " + std::string(name)));
+  return Exec("RELEASE SAVEPOINT " + std::string(name));
+}
+
 Transaction::~Transaction() {
   if (open_) db_->Rollback().IgnoreError();
 }

@@ -177,6 +177,14 @@ class Database {
   // In a transaction opened by Begin() (PostgreSQL writers lock rows they are about to change).
   virtual bool in_write_transaction() const = 0;
 
+  // Savepoints in a transaction opened by Begin(); `name` is an SQL identifier. Release reports
+  // the failure of any write made since the savepoint (PostgreSQL sends writes pipelined, and
+  // their errors arrive there); after a failure, RollbackTo undoes the writes since the
+  // savepoint and releases it, and the transaction goes on.
+  virtual Status Savepoint(std::string_view name);
+  virtual Status ReleaseSavepoint(std::string_view name);
+  virtual Status RollbackToSavepoint(std::string_view name);
+
   // Rows changed by the last INSERT/UPDATE/DELETE run with Run() or Step().
   virtual int64_t changes() const = 0;
   // What names this database in messages: the file path, or the URL without its password.

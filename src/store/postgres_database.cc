@@ -801,6 +801,27 @@ Status PostgresDatabase::Commit() {
   return Flush();
 }
 
+Status PostgresDatabase::Savepoint(std::string_view name) {
+  if (tx_ != Tx::kWrite)
+    return FailedPreconditionError(path() + ": a savepoint needs a transaction");
+  RETURN_IF_ERROR(EnsureConnected());
+  return SendCommand(("SAVEPOINT " + std::string(name)).c_str(), "SAVEPOINT");
+}
+
+Status PostgresDatabase::ReleaseSavepoint(std::string_view name) {
+  RETURN_IF_ERROR(EnsureConnected());
+  RETURN_IF_ERROR(SendCommand(("RELEASE SAVEPOINT " + std::string(name)).c_str(), "RELEASE"));
+  return Flush();  // the first error of the writes since the savepoint, if any
+}
+
+Status PostgresDatabase::RollbackToSavepoint(std::string_view name) {
+  RETURN_IF_ERROR(EnsureConnected());
+  RETURN_IF_ERROR(
+      SendCommand(("ROLLBACK TO SAVEPOINT " + std::string(name)).c_str(), "ROLLBACK TO"));
+  RETURN_IF_ERROR(SendCommand(("RELEASE SAVEPOINT " + std::string(name)).c_str(), "RELEASE"));
+  return Flush();
+}
+
 Status PostgresDatabase::Rollback() {
   if (tx_ == Tx::kNone && pending_.empty()) return OkStatus();
   if (PQstatus(conn_) != CONNECTION_OK) {

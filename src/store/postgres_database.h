@@ -106,6 +106,10 @@ class PostgresDatabase final : public Database {
   Status BeginRead() override;
   Status Commit() override;
   Status Rollback() override;
+  // Pipelined: a savepoint costs no round trip of its own; Release waits for the writes since.
+  Status Savepoint(std::string_view name) override;
+  Status ReleaseSavepoint(std::string_view name) override;
+  Status RollbackToSavepoint(std::string_view name) override;
   bool in_transaction() const override { return tx_ != Tx::kNone; }
   bool in_write_transaction() const override { return tx_ == Tx::kWrite; }
   int64_t changes() const override { return changes_; }

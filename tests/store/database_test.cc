@@ -154,6 +154,36 @@ TEST_P(DatabaseTest, TransactionsCommitAndRollBack) {
   EXPECT_FALSE(db_->in_transaction());
 }
 
+TEST_P(DatabaseTest, SavepointsUndoOneFailedChangeAndKeepTheRest) {
+  ASSERT_TRUE(db_->Exec("CREATE TABLE t (x INTEGER PRIMARY KEY)").ok());
+  EXPECT_EQ(db_->Savepoint("s").code(), StatusCode::kFailedPrecondition);  // no transaction
+  Transaction tx(db_.get());
+  ASSERT_TRUE(tx.Begin().ok());
+  auto insert = [&](int x) -> Status {
+    ASSIGN_OR_RETURN(Statement * st, db_->Prepare("INSERT INTO t (x) VALUES (?)"));
+    RETURN_IF_ERROR(st->Bind(x));
+    return st->RunPipelined();  // PostgreSQL: the error, if any, arrives later
+  };
+  ASSERT_TRUE(db_->Savepoint("change").ok());
+  ASSERT_TRUE(insert(1).ok());
+  ASSERT_TRUE(db_->ReleaseSavepoint("change").ok());
+  // A change whose second write fails: released with the error, undone alone.
+  ASSERT_TRUE(db_->Savepoint("change").ok());
+  Status s = insert(2);
+  if (s.ok()) s = insert(1);  // duplicate key
+  if (s.ok()) s = db_->ReleaseSavepoint("change");
+  EXPECT_EQ(s.code(), StatusCode::kAlreadyExists) << s.ToString();
+  ASSERT_TRUE(db_->RollbackToSavepoint("change").ok());
+  // The transaction goes on.
+  ASSERT_TRUE(db_->Savepoint("change").ok());
+  ASSERT_TRUE(insert(3).ok());
+  ASSERT_TRUE(db_->ReleaseSavepoint("change").ok());
+  ASSERT_TRUE(tx.Commit().ok());
+  auto other = Connect();
+  EXPECT_EQ(Count(*other, "SELECT count(*) FROM t"), 2);
+  EXPECT_EQ(Count(*other, "SELECT count(*) FROM t WHERE x = 2"), 0);
+}
+
 TEST_P(DatabaseTest, ConstraintViolationsMapToStatusCodes) {
   ASSERT_TRUE(db_->Exec("CREATE TABLE p (id INTEGER PRIMARY KEY);"
                         "CREATE TABLE c (id INTEGER PRIMARY KEY, p INTEGER NOT NULL REFERENCES p "
