@@ -22,7 +22,17 @@ Timestamp Plus(Timestamp t, std::chrono::milliseconds d) {
 
 int64_t Micros(Timestamp t) { return t.seconds * 1'000'000 + t.nanos / 1000; }
 
-// "XB answered 409 (already_exists): message ..." from a peer's JSON error body.
+// "XB answered HTTP 409 (already_exists): message ..." from a peer's status and error.
+Status PeerError(const std::string& peer, int status, const std::string& code,
+                 std::string message) {
+  if (message.size() > kMaxPeerMessage) message = message.substr(0, kMaxPeerMessage) + "...";
+  std::string text = peer + " answered HTTP " + std::to_string(status);
+  if (!code.empty()) text += " (" + code + ")";
+  if (!message.empty()) text += ": " + message;
+  return UnavailableError(text);
+}
+
+// The same, from a peer's JSON error body ({"error": {"code", "message"}}).
 Status PeerError(const std::string& peer, const TransportResponse& r) {
   std::string code, message;
   boost::system::error_code ec;
@@ -37,11 +47,7 @@ Status PeerError(const std::string& peer, const TransportResponse& r) {
       }
     }
   }
-  if (message.size() > kMaxPeerMessage) message = message.substr(0, kMaxPeerMessage) + "...";
-  std::string text = peer + " answered HTTP " + std::to_string(r.status);
-  if (!code.empty()) text += " (" + code + ")";
-  if (!message.empty()) text += ": " + message;
-  return UnavailableError(text);
+  return PeerError(peer, r.status, code, std::move(message));
 }
 
 }  // namespace
@@ -273,11 +279,7 @@ void DeliveryWorker::DeliverBatch(std::vector<OutgoingMessage>& batch,
     const OutgoingMessage& m = batch[i];
     BatchResult& r = (*results)[i];
     if (r.status != 200) {
-      TransportResponse one;
-      one.status = r.status;
-      one.body = boost::json::serialize(boost::json::object{
-          {"error", boost::json::object{{"code", r.code}, {"message", r.message}}}});
-      Fail(m, PeerError(recipient, one));
+      Fail(m, PeerError(recipient, r.status, r.code, r.message));
       continue;
     }
     StatusOr<Receipt> receipt = CheckReceipt(m, p, r.receipt);

@@ -222,8 +222,8 @@ std::vector<InboxAnswer> Inbox::ReceiveBatch(std::span<const std::string> wires,
   }
   if (!envelopes.empty()) {
     std::vector<StatusOr<Handled>> handled = handler_->HandleBatch(envelopes);
+    const StatusOr<Handled> none = InternalError("the node gave no result for this message");
     for (size_t k = 0; k < envelopes.size(); ++k) {
-      const StatusOr<Handled> none = InternalError("the node gave no result for this message");
       out[where[k]] =
           Outcome(envelopes[k], k < handled.size() ? handled[k] : none, wires[where[k]], remote);
     }

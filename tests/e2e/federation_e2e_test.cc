@@ -286,20 +286,25 @@ http::ClientResponse PostEnvelope(const E2eNode& n, const std::string& wire) {
   return r.ok() ? *r : http::ClientResponse{};
 }
 
-TEST(FederationE2e, BadEnvelopesAreRefusedAndRecordedAsSecurityEvents) {
-  Cluster c;
-  E2eNode& xb = c.Add("XB");
+// A running node XB that trusts the fake peer `xc`; returns XB's keys as its identity says.
+void StartTrustingXB(Cluster& c, E2eNode& xb, const FakePeer& xc, federation::PeerKeys* to_b) {
   ASSERT_TRUE(c.init_status().ok()) << c.init_status().ToString();
   ASSERT_TRUE(xb.Start().ok());
-  FakePeer xc;
   ApiAnswer added = xb.Api("POST", "/api/v1/peers", xb.admin(),
                            json::object{{"state", "XC"},
                                         {"url", "http://127.0.0.1:9"},
                                         {"sign_key", xc.sign_key()},
                                         {"box_key", xc.box_key()}});
   ASSERT_EQ(added.status, 201) << added.text;
-  const federation::PeerKeys to_b =
-      KeysFromIdentity(xb.Api("GET", "/federation/v1/identity", "").body);
+  *to_b = KeysFromIdentity(xb.Api("GET", "/federation/v1/identity", "").body);
+}
+
+TEST(FederationE2e, BadEnvelopesAreRefusedAndRecordedAsSecurityEvents) {
+  Cluster c;
+  E2eNode& xb = c.Add("XB");
+  FakePeer xc;
+  federation::PeerKeys to_b;
+  ASSERT_NO_FATAL_FAILURE(StartTrustingXB(c, xb, xc, &to_b));
   const Timestamp now{SystemClock().Now().seconds, 0};
   federation::Message m{federation::NewMessageId(), "request", RequestFrom("XC", "XB", 1), ""};
 
@@ -377,17 +382,9 @@ TEST(FederationE2e, BadEnvelopesAreRefusedAndRecordedAsSecurityEvents) {
 TEST(FederationE2e, ABatchOfEnvelopesIsAnsweredEnvelopeByEnvelope) {
   Cluster c;
   E2eNode& xb = c.Add("XB");
-  ASSERT_TRUE(c.init_status().ok()) << c.init_status().ToString();
-  ASSERT_TRUE(xb.Start().ok());
   FakePeer xc;
-  ApiAnswer added = xb.Api("POST", "/api/v1/peers", xb.admin(),
-                           json::object{{"state", "XC"},
-                                        {"url", "http://127.0.0.1:9"},
-                                        {"sign_key", xc.sign_key()},
-                                        {"box_key", xc.box_key()}});
-  ASSERT_EQ(added.status, 201) << added.text;
-  const federation::PeerKeys to_b =
-      KeysFromIdentity(xb.Api("GET", "/federation/v1/identity", "").body);
+  federation::PeerKeys to_b;
+  ASSERT_NO_FATAL_FAILURE(StartTrustingXB(c, xb, xc, &to_b));
   const Timestamp now{SystemClock().Now().seconds, 0};
   federation::Identity forger{"XC", crypto::Ed25519PrivateKey::Generate(),
                               crypto::X25519PrivateKey::Generate()};
