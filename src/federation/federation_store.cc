@@ -207,7 +207,7 @@ Status FederationStore::PutReceipts(const std::vector<IssuedReceipt>& receipts) 
                               "ON CONFLICT (message_id) DO NOTHING"));
   for (const IssuedReceipt& r : receipts) {
     RETURN_IF_ERROR(st->Bind(r.message_id, r.sender, r.body_sha256, r.received_us, r.receipt));
-    RETURN_IF_ERROR(st->Run());
+    RETURN_IF_ERROR(st->RunPipelined());  // a failure is reported by the commit
   }
   return tx.Commit();
 }

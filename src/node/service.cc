@@ -21,6 +21,7 @@
 #include "crypto/sha256.h"
 #include "federation/envelope.h"
 #include "node/leaf.h"
+#include "tlog/tile.h"
 
 namespace comity::node {
 
@@ -431,11 +432,17 @@ Status NodeService::Commit(Change& c) {
     RETURN_IF_ERROR(batch_broken_);
     batch_broken_ = db.Savepoint("comity_change");
     RETURN_IF_ERROR(batch_broken_);
+    const size_t staged = log_stage_.leaves.size();
+    const bool based = log_stage_.base_known;
     Status s = Write(c);
     // (PostgreSQL reports a failed pipelined write here, at the latest.)
     if (s.ok()) s = db.ReleaseSavepoint("comity_change");
     if (!s.ok()) {
       batch_broken_ = db.RollbackToSavepoint("comity_change");
+      // Its log entries go too; and if it was the change that read the log's state, the lock
+      // that read took went with its savepoint: the next change reads it again.
+      log_stage_.leaves.resize(staged);
+      log_stage_.base_known = based;
       return s;
     }
     batch_outbox_ = batch_outbox_ || !c.outbox.empty();
@@ -482,10 +489,27 @@ Status NodeService::Write(Change& c) {
     built.push_back(std::move(b));
   }
   if (!leaves.empty()) {
-    ASSIGN_OR_RETURN(tlog::AppendResult appended, log_->AppendInTransaction(leaves));
+    uint64_t first = 0;
+    if (batch_open_) {
+      // Part of a group: staged, appended with the group's other entries before it commits.
+      for (size_t i = 0; i < leaves.size(); ++i) {
+        Status st = tlog::CheckEntrySize(leaves[i].size());
+        if (!st.ok()) return st.WithContext("log entry " + std::to_string(i) + " of the change");
+      }
+      if (!log_stage_.base_known) {
+        ASSIGN_OR_RETURN(tlog::LogState state, log_->State());  // locks it (PostgreSQL)
+        log_stage_.base = state.size;
+        log_stage_.base_known = true;
+      }
+      first = log_stage_.base + log_stage_.leaves.size();
+      for (std::string& l : leaves) log_stage_.leaves.push_back(std::move(l));
+    } else {
+      ASSIGN_OR_RETURN(tlog::AppendResult appended, log_->AppendInTransaction(leaves));
+      first = appended.first_index;
+    }
     for (size_t i = 0; i < c.events.size(); ++i) {
       store::EventRecord& e = c.events[i].event;
-      e.log_index = static_cast<int64_t>(appended.first_index + i);
+      e.log_index = static_cast<int64_t>(first + i);
       RETURN_IF_ERROR(w.store->InsertEvent(e));
       RETURN_IF_ERROR(w.store->InsertLogRecord(
           store::LogRecord{e.log_index, built[i].salt_hex, built[i].record, e.at}));
@@ -607,6 +631,34 @@ void NodeService::RunCombined(CombinedJob* job) {
   }
 }
 
+void NodeService::BeginGroup() {
+  batch_open_ = true;
+  batch_outbox_ = false;
+  batch_broken_ = OkStatus();
+  log_stage_ = LogStage{};
+  profiles_read_.clear();
+  group_peers_.clear();
+}
+
+Status NodeService::EndGroup() {
+  batch_open_ = false;
+  profiles_read_.clear();
+  group_peers_.clear();
+  LogStage stage = std::move(log_stage_);
+  log_stage_ = LogStage{};
+  RETURN_IF_ERROR(batch_broken_);  // nothing of the group will be kept
+  if (stage.leaves.empty()) return OkStatus();
+  ASSIGN_OR_RETURN(tlog::AppendResult appended, log_->AppendInTransaction(stage.leaves));
+  if (appended.first_index != stage.base) {
+    // The state read by the group's first append is locked until the commit (PostgreSQL), or
+    // the transaction holds the database's write lock (SQLite): nobody else can have appended.
+    return InternalError("the log grew from " + std::to_string(stage.base) + " to " +
+                         std::to_string(appended.first_index) +
+                         " entries while a group of writes held it");
+  }
+  return OkStatus();
+}
+
 void NodeService::LeadCombined(const std::vector<CombinedJob*>& group) {
   WriteLock lock(this);
   if (group.size() == 1) {
@@ -621,9 +673,7 @@ void NodeService::LeadCombined(const std::vector<CombinedJob*>& group) {
     for (CombinedJob* j : group) j->fail(begun);
     return;
   }
-  batch_open_ = true;
-  batch_outbox_ = false;
-  batch_broken_ = OkStatus();
+  BeginGroup();
   // Each change is its own savepoint (Commit): a write that fails is undone alone.
   std::vector<CombinedJob*> written;
   for (CombinedJob* j : group) {
@@ -633,8 +683,8 @@ void NodeService::LeadCombined(const std::vector<CombinedJob*>& group) {
     }
     if (j->run().ok()) written.push_back(j);
   }
-  batch_open_ = false;
-  Status committed = batch_broken_.ok() ? DurableCommit(tx) : batch_broken_;
+  Status committed = EndGroup();
+  if (committed.ok()) committed = DurableCommit(tx);
   if (!committed.ok()) {
     for (CombinedJob* j : written) j->fail(committed);
     return;
@@ -751,9 +801,12 @@ Status NodeService::SyncWal() {
 }
 
 StatusOr<store::RequestRecord> NodeService::LoadForUpdate(std::string_view id,
-                                                          std::optional<int64_t> expected_version) {
-  ASSIGN_OR_RETURN(std::optional<store::RequestRecord> r, writer_->store->GetRequest(id));
-  if (!r) return NotFoundError("no request with id " + std::string(id));
+                                                          std::optional<int64_t> expected_version,
+                                                          int64_t* next_seq) {
+  ASSIGN_OR_RETURN(auto loaded, writer_->store->GetRequestAndLastSeq(id));
+  if (!loaded) return NotFoundError("no request with id " + std::string(id));
+  std::optional<store::RequestRecord> r = std::move(loaded->first);
+  *next_seq = loaded->second + 1;
   if (expected_version && *expected_version != r->version) {
     return AbortedError("request " + r->id + " is at version " + std::to_string(r->version) +
                         ", not " + std::to_string(*expected_version) +
@@ -762,25 +815,38 @@ StatusOr<store::RequestRecord> NodeService::LoadForUpdate(std::string_view id,
   return *r;
 }
 
-StatusOr<int64_t> NodeService::NextSeq(std::string_view request_id) {
-  ASSIGN_OR_RETURN(std::vector<store::EventRecord> events, writer_->store->ListEvents(request_id));
-  return events.empty() ? 1 : events.back().seq + 1;
-}
-
 StatusOr<std::shared_ptr<const StateProfile>> NodeService::Profile(std::string_view code) {
+  if (batch_open_ && profiles_read_.count(std::string(code)) != 0) {
+    auto cached = profile_cache_.find(std::string(code));
+    if (cached != profile_cache_.end()) return cached->second.profile;
+  }
   ASSIGN_OR_RETURN(std::optional<store::ProfileRecord> r, writer_->store->GetProfile(code));
   if (!r) {
     return NotFoundError("no profile for state " + std::string(code) +
                          "; an admin can add one (PUT /api/v1/profiles/" + std::string(code) + ")");
   }
   auto it = profile_cache_.find(r->code);
-  if (it != profile_cache_.end() && it->second.sha256 == r->sha256) return it->second.profile;
+  if (it != profile_cache_.end() && it->second.sha256 == r->sha256) {
+    if (batch_open_) profiles_read_.insert(r->code);
+    return it->second.profile;
+  }
   StatusOr<StateProfile> p = ParseProfile(r->profile_json);
   if (!p.ok())
     return DataLossError("the stored profile " + r->code + " is invalid: " + p.status().message());
   auto shared = std::make_shared<const StateProfile>(std::move(*p));
   profile_cache_[r->code] = CachedProfile{r->sha256, shared};
+  if (batch_open_) profiles_read_.insert(r->code);
   return shared;
+}
+
+StatusOr<std::optional<store::PeerRecord>> NodeService::Peer(const std::string& state) {
+  if (batch_open_) {
+    auto it = group_peers_.find(state);
+    if (it != group_peers_.end()) return it->second;
+  }
+  ASSIGN_OR_RETURN(std::optional<store::PeerRecord> peer, writer_->store->GetPeer(state));
+  if (batch_open_) group_peers_[state] = peer;
+  return peer;
 }
 
 StatusOr<Decision> NodeService::Screen(const Request& request) {
@@ -933,7 +999,8 @@ StatusOr<store::RequestRecord> NodeService::Act(const Principal& who, std::strin
   }
 
   return Combined<store::RequestRecord>([&]() -> StatusOr<store::RequestRecord> {
-    ASSIGN_OR_RETURN(store::RequestRecord r, LoadForUpdate(id, in.expected_version));
+    int64_t seq = 0;
+    ASSIGN_OR_RETURN(store::RequestRecord r, LoadForUpdate(id, in.expected_version, &seq));
     ASSIGN_OR_RETURN(RequestState from, StoredState(r));
 
     workflow::ActionContext ctx;
@@ -962,7 +1029,6 @@ StatusOr<store::RequestRecord> NodeService::Act(const Principal& who, std::strin
     const Timestamp now = options_.clock->Now();
     const int64_t now_us = ToMicros(now);
     ASSIGN_OR_RETURN(Request request, ParseRequest(r.request_json));
-    ASSIGN_OR_RETURN(int64_t seq, NextSeq(r.id));
 
     store::RequestRecord updated = r;
     updated.state = std::string(EnumName(to));
@@ -983,7 +1049,7 @@ StatusOr<store::RequestRecord> NodeService::Act(const Principal& who, std::strin
     json::object detail;
 
     auto enqueue = [&](std::string recipient, std::string kind, std::string body) -> Status {
-      ASSIGN_OR_RETURN(std::optional<store::PeerRecord> peer, writer_->store->GetPeer(recipient));
+      ASSIGN_OR_RETURN(std::optional<store::PeerRecord> peer, Peer(recipient));
       if (!peer) {
         return FailedPreconditionError("no peer for " + recipient +
                                        ": an admin must add it (POST /api/v1/peers) before "
@@ -1072,7 +1138,8 @@ StatusOr<store::RequestRecord> NodeService::Assign(const Principal& who, std::st
     return PermissionDeniedError("reassigning requests is for supervisors");
   }
   WriteLock lock(this);
-  ASSIGN_OR_RETURN(store::RequestRecord r, LoadForUpdate(id, expected_version));
+  int64_t seq = 0;
+  ASSIGN_OR_RETURN(store::RequestRecord r, LoadForUpdate(id, expected_version, &seq));
   ASSIGN_OR_RETURN(RequestState state, StoredState(r));
   if (workflow::IsTerminal(state)) {
     return FailedPreconditionError("request " + r.id + " is " + r.state +
@@ -1091,7 +1158,6 @@ StatusOr<store::RequestRecord> NodeService::Assign(const Principal& who, std::st
   }
   const Timestamp now = options_.clock->Now();
   ASSIGN_OR_RETURN(Request request, ParseRequest(r.request_json));
-  ASSIGN_OR_RETURN(int64_t seq, NextSeq(r.id));
   store::RequestRecord updated = r;
   updated.assignee = std::string(assignee);
   updated.updated = ToMicros(now);
@@ -1378,7 +1444,8 @@ StatusOr<IncomingResult> NodeService::ApplyReceivedDecisionLocked(std::string_vi
   ASSIGN_OR_RETURN(std::optional<IncomingResult> dup, CheckDuplicate(message_id, answer_json));
   if (dup) return *dup;
   ASSIGN_OR_RETURN(Answer answer, ParseAnswer(answer_json));
-  ASSIGN_OR_RETURN(store::RequestRecord r, LoadForUpdate(answer.request_id, std::nullopt));
+  int64_t seq = 0;
+  ASSIGN_OR_RETURN(store::RequestRecord r, LoadForUpdate(answer.request_id, std::nullopt, &seq));
   if (r.direction != kOutgoing || r.requested_state != from_state) {
     return PermissionDeniedError(std::string(from_state) + " cannot answer request " + r.id +
                                  ": it was not sent there");
@@ -1394,7 +1461,6 @@ StatusOr<IncomingResult> NodeService::ApplyReceivedDecisionLocked(std::string_vi
   const Timestamp now = options_.clock->Now();
   const int64_t now_us = ToMicros(now);
   ASSIGN_OR_RETURN(Request request, ParseRequest(r.request_json));
-  ASSIGN_OR_RETURN(int64_t seq, NextSeq(r.id));
   store::RequestRecord updated = r;
   updated.state = std::string(EnumName(to));
   updated.decision_json = answer.canonical;
@@ -1445,7 +1511,8 @@ StatusOr<IncomingResult> NodeService::AcceptInformationReplyLocked(std::string_v
   ASSIGN_OR_RETURN(std::optional<IncomingResult> dup, CheckDuplicate(message_id, reply_json));
   if (dup) return *dup;
   ASSIGN_OR_RETURN(InformationReply reply, ParseInformationReply(reply_json));
-  ASSIGN_OR_RETURN(store::RequestRecord r, LoadForUpdate(reply.request_id, std::nullopt));
+  int64_t seq = 0;
+  ASSIGN_OR_RETURN(store::RequestRecord r, LoadForUpdate(reply.request_id, std::nullopt, &seq));
   if (r.direction != kIncoming || r.requesting_state != from_state) {
     return PermissionDeniedError(std::string(from_state) + " cannot reply on request " + r.id +
                                  ": it did not send it");
@@ -1457,7 +1524,6 @@ StatusOr<IncomingResult> NodeService::AcceptInformationReplyLocked(std::string_v
   const Timestamp now = options_.clock->Now();
   const int64_t now_us = ToMicros(now);
   ASSIGN_OR_RETURN(Request request, ParseRequest(r.request_json));
-  ASSIGN_OR_RETURN(int64_t seq, NextSeq(r.id));
   store::RequestRecord updated = r;
   updated.state = std::string(EnumName(to));
   updated.awaiting_answer = Awaiting(kIncoming, to);
@@ -1519,16 +1585,14 @@ std::vector<StatusOr<IncomingResult>> NodeService::AcceptIncomingBatch(
   store::Database& db = *writer_->db;
   store::Transaction tx(&db);
   Status begun = tx.Begin();
-  batch_open_ = begun.ok();
-  batch_outbox_ = false;
-  batch_broken_ = OkStatus();
+  if (begun.ok()) BeginGroup();
   // Each message's change is its own savepoint (Commit): one that fails is undone alone.
   for (size_t i = 0; i < messages.size() && begun.ok() && batch_broken_.ok(); ++i) {
     out.push_back(apply(messages[i]));
   }
-  const Status broken = batch_broken_;
-  batch_open_ = false;
-  Status committed = begun.ok() && broken.ok() ? DurableCommit(tx) : (begun.ok() ? broken : begun);
+  Status committed = begun;
+  if (committed.ok()) committed = EndGroup();
+  if (committed.ok()) committed = DurableCommit(tx);
   if (committed.ok()) {
     if (batch_outbox_ && outbox_listener_) outbox_listener_();
     return out;
@@ -1546,8 +1610,14 @@ std::vector<StatusOr<IncomingResult>> NodeService::AcceptIncomingBatch(
 // with the same receipt (nothing to do).
 StatusOr<bool> NodeService::AddDelivery(Change& c, std::string_view message_id,
                                         std::string_view receipt) {
-  if (receipt.empty()) return InvalidArgumentError("a delivery needs the peer's receipt");
   ASSIGN_OR_RETURN(std::optional<store::OutboxMessage> m, writer_->outbox->Get(message_id));
+  return AddDelivery(c, message_id, m, receipt);
+}
+
+StatusOr<bool> NodeService::AddDelivery(Change& c, std::string_view message_id,
+                                        const std::optional<store::OutboxMessage>& m,
+                                        std::string_view receipt) {
+  if (receipt.empty()) return InvalidArgumentError("a delivery needs the peer's receipt");
   if (!m) return NotFoundError("no outbox message " + std::string(message_id));
   if (m->delivered) {
     if (m->receipt && *m->receipt == receipt) return false;  // recorded before
@@ -1556,9 +1626,10 @@ StatusOr<bool> NodeService::AddDelivery(Change& c, std::string_view message_id,
   }
   c.delivered.emplace_back(std::string(message_id), std::string(receipt));
   if (m->request_id) {
-    ASSIGN_OR_RETURN(std::optional<store::RequestRecord> r,
-                     writer_->store->GetRequest(*m->request_id));
-    if (r) {
+    ASSIGN_OR_RETURN(auto loaded, writer_->store->GetRequestAndLastSeq(*m->request_id));
+    if (loaded) {
+      const store::RequestRecord* r = &loaded->first;
+      const int64_t seq = loaded->second + 1;
       ASSIGN_OR_RETURN(RequestState from, StoredState(*r));
       RequestState to = from;
       std::string action = "receipt";
@@ -1571,7 +1642,6 @@ StatusOr<bool> NodeService::AddDelivery(Change& c, std::string_view message_id,
       const Timestamp now = options_.clock->Now();
       const int64_t now_us = ToMicros(now);
       ASSIGN_OR_RETURN(Request request, ParseRequest(r->request_json));
-      ASSIGN_OR_RETURN(int64_t seq, NextSeq(r->id));
       store::RequestRecord updated = *r;
       updated.state = std::string(EnumName(to));
       updated.awaiting_answer = Awaiting(r->direction, to);
@@ -1638,12 +1708,16 @@ std::vector<Status> NodeService::RecordDeliveriesLocked(
     std::vector<size_t> in_change, later;
     for (size_t i : todo) {
       StatusOr<std::optional<store::OutboxMessage>> m = writer_->outbox->Get(receipts[i].first);
-      const std::string rid = m.ok() && *m && (*m)->request_id ? *(*m)->request_id : "";
+      if (!m.ok()) {
+        results[i] = m.status();
+        continue;
+      }
+      const std::string rid = *m && (*m)->request_id ? *(*m)->request_id : "";
       if (!rid.empty() && touched.count(rid) != 0) {
         later.push_back(i);
         continue;
       }
-      StatusOr<bool> added = AddDelivery(c, receipts[i].first, receipts[i].second);
+      StatusOr<bool> added = AddDelivery(c, receipts[i].first, *m, receipts[i].second);
       if (!added.ok()) {
         results[i] = added.status();
         continue;

@@ -45,6 +45,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -291,6 +292,9 @@ class NodeService {
                                                         std::string_view reply_json);
   StatusOr<bool> AddDelivery(Change& change, std::string_view message_id,
                              std::string_view receipt);  // requires mu_
+  StatusOr<bool> AddDelivery(Change& change, std::string_view message_id,
+                             const std::optional<store::OutboxMessage>& message,
+                             std::string_view receipt);  // requires mu_
   // Makes a write already committed by the caller durable; requires mu_, which it releases
   // while it waits so that other writers commit meanwhile (they share the next fdatasync).
   // Unless the operation's WriteLock is kept for more (WriteLock::KeepAfterCommit), mu_ is not
@@ -304,14 +308,15 @@ class NodeService {
   // Waits until the commits numbered up to `seq` are durable (at most one fdatasync per group).
   Status SyncTo(uint64_t seq);
   Status SyncWal();  // requires sync_mu_ not held
+  // The request, checked against `expected_version`; *next_seq is its next event's number.
   StatusOr<store::RequestRecord> LoadForUpdate(std::string_view id,
-                                               std::optional<int64_t> expected_version);
+                                               std::optional<int64_t> expected_version,
+                                               int64_t* next_seq);
   StatusOr<std::shared_ptr<const StateProfile>> Profile(std::string_view code);  // requires mu_
   StatusOr<Decision> Screen(const Request& request);                             // requires mu_
   StatusOr<std::string> NextRequestId();
   StatusOr<std::optional<IncomingResult>> CheckDuplicate(std::string_view message_id,
                                                          std::string_view body);
-  StatusOr<int64_t> NextSeq(std::string_view request_id);
 
   ServiceOptions options_;
 
@@ -320,6 +325,23 @@ class NodeService {
   bool batch_open_ = false;          // AcceptIncomingBatch's transaction is open; GUARDED_BY(mu_)
   bool batch_outbox_ = false;        // and something was enqueued in it; GUARDED_BY(mu_)
   Status batch_broken_;              // the group's transaction failed; GUARDED_BY(mu_)
+  // The log entries of a group's changes, appended once, just before the group commits: one
+  // read of the log's state, one write of each tile touched, one signed checkpoint per group.
+  // Each change gets its indices when it is written (base + leaves before it); a change undone
+  // takes its entries back out. GUARDED_BY(mu_)
+  struct LogStage {
+    bool base_known = false;  // `base` was read in this group's transaction
+    uint64_t base = 0;        // the log's size when the group began appending
+    std::vector<std::string> leaves;
+  };
+  LogStage log_stage_;
+  void BeginGroup();  // requires mu_ and the group's open transaction
+  Status EndGroup();  // requires mu_: appends the staged entries; before the commit
+  // Within a group, profiles and peers are read once (the group is one transaction, and what
+  // it reads of them is read as of its start). GUARDED_BY(mu_)
+  std::set<std::string> profiles_read_;
+  std::map<std::string, std::optional<store::PeerRecord>> group_peers_;
+  StatusOr<std::optional<store::PeerRecord>> Peer(const std::string& state);  // requires mu_
   std::mutex comb_mu_;
   std::condition_variable comb_cv_;
   std::deque<CombinedJob*> comb_queue_;  // GUARDED_BY(comb_mu_)

@@ -321,6 +321,18 @@ StatusOr<std::optional<RequestRecord>> NodeStore::GetRequest(std::string_view id
   return One<RequestRecord>(st, ReadRequest);
 }
 
+StatusOr<std::optional<std::pair<RequestRecord, int64_t>>> NodeStore::GetRequestAndLastSeq(
+    std::string_view id) {
+  static const std::string sql =
+      Sql("SELECT ", kRequestColumns,
+          ", (SELECT COALESCE(MAX(e.seq), 0) FROM request_events e "
+          "WHERE e.request_id = requests.id) FROM requests WHERE id = ?");
+  ASSIGN_OR_RETURN(Statement * st, db_->Prepare(sql));
+  RETURN_IF_ERROR(st->Bind(id));
+  return One<std::pair<RequestRecord, int64_t>>(
+      st, [](Statement* s) { return std::make_pair(ReadRequest(s), s->Int64(18)); });
+}
+
 StatusOr<std::vector<RequestRecord>> NodeStore::ListRequests(const RequestFilter& f) {
   if (f.limit < 1 || f.limit > kMaxPageSize) {
     return InvalidArgumentError("page size must be between 1 and " + std::to_string(kMaxPageSize));

@@ -174,6 +174,10 @@ class NodeStore {
   // kAborted when the stored version differs (a concurrent change), kNotFound when absent.
   Status UpdateRequest(const RequestRecord& r, int64_t expected_version);
   StatusOr<std::optional<RequestRecord>> GetRequest(std::string_view id);
+  // A request and the number of its last event (0 if none), in one read: what a change of it
+  // needs to number its next event.
+  StatusOr<std::optional<std::pair<RequestRecord, int64_t>>> GetRequestAndLastSeq(
+      std::string_view id);
   StatusOr<std::vector<RequestRecord>> ListRequests(const RequestFilter& filter);
   StatusOr<std::vector<RequestCount>> CountRequests();
   StatusOr<int64_t> CountOverdue(int64_t now);

@@ -201,6 +201,82 @@ INSTANTIATE_TEST_SUITE_P(Backends, IncomingBatchOnBothBackends,
                          ::testing::Values(store::Dialect::kSqlite, store::Dialect::kPostgres),
                          store::testing::DialectParamName);
 
+// A change of a group that fails after its log entries were staged (here: the database refuses
+// its inbox row) gives them back: the entries of the changes kept are numbered without a gap,
+// and the stored tiles hash to the signed root. The failed change comes first in one batch (it
+// is the one that read, and on PostgreSQL locked, the log's state) and in the middle of another.
+class StagedLogEntriesOnBothBackends : public ::testing::TestWithParam<store::Dialect> {};
+
+TEST_P(StagedLogEntriesOnBothBackends, AFailedChangeTakesItsEntriesBack) {
+  ServiceFixture xa("XA");
+  store::testing::TestDatabase db(GetParam());
+  ASSERT_TRUE(db.status().ok()) << db.status().ToString();
+  ServiceFixture xb("XB", Disclosure::kEmbargo, nullptr, db.url());
+  ASSERT_TRUE(
+      xa.service->AddPeer(kAdmin, {"XB", "http://127.0.0.1:9", RandomKey(), RandomKey(), ""}, false)
+          .ok());
+  ActionInput submit;
+  submit.action = workflow::Action::kSubmit;
+  for (int i = 0; i < 5; ++i) {
+    auto d = xa.service->CreateDraft(kOfficer, boost::json::serialize(DraftBody("XA", "XB")));
+    ASSERT_TRUE(d.ok());
+    ASSERT_TRUE(xa.service->Act(kOfficer, d->record.id, submit).ok());
+  }
+  auto due = xa.service->DueMessages(xa.clock.Now(), 10).value();
+  ASSERT_EQ(due.size(), 5u);
+  {
+    auto conn = xb.OpenDb();
+    const std::string refused = "'" + due[0].message_id + "', '" + due[3].message_id + "'";
+    const std::string sql =
+        GetParam() == store::Dialect::kSqlite
+            ? "CREATE TRIGGER refuse_some BEFORE INSERT ON inbox WHEN NEW.message_id IN (" +
+                  refused + ") BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
+            : "CREATE FUNCTION refuse_some() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF "
+              "NEW.message_id IN (" +
+                  refused +
+                  ") THEN RAISE EXCEPTION 'refused by the test'; END IF; RETURN NEW; END $$; "
+                  "CREATE TRIGGER refuse_some BEFORE INSERT ON inbox FOR EACH ROW EXECUTE "
+                  "FUNCTION refuse_some()";
+    ASSERT_TRUE(conn->Exec(sql).ok());
+  }
+  auto message = [&](int i) {
+    return IncomingMessage{"XA", due[i].message_id, "request", due[i].body};
+  };
+  auto first =
+      xb.service->AcceptIncomingBatch(std::vector<IncomingMessage>{message(0), message(1)});
+  ASSERT_EQ(first.size(), 2u);
+  EXPECT_FALSE(first[0].ok());
+  EXPECT_TRUE(first[1].ok()) << first[1].status().ToString();
+  auto second = xb.service->AcceptIncomingBatch(
+      std::vector<IncomingMessage>{message(2), message(3), message(4)});
+  ASSERT_EQ(second.size(), 3u);
+  EXPECT_TRUE(second[0].ok()) << second[0].status().ToString();
+  EXPECT_FALSE(second[1].ok());
+  EXPECT_TRUE(second[2].ok()) << second[2].status().ToString();
+
+  // Three requests kept, two events and two entries apiece, numbered 0..5 without a gap.
+  EXPECT_EQ(xb.service->LogState().value().size, 6u);
+  EXPECT_EQ(Count(xb, "requests"), 3);
+  auto conn = xb.OpenDb();
+  for (const char* sql : {"SELECT log_index FROM request_events ORDER BY log_index",
+                          "SELECT leaf_index FROM log_records ORDER BY leaf_index"}) {
+    auto st = conn->Prepare(sql).value();
+    std::vector<int64_t> indices;
+    while (st->Step().value()) indices.push_back(st->Int64(0));
+    st->Reset();
+    EXPECT_EQ(indices, (std::vector<int64_t>{0, 1, 2, 3, 4, 5})) << sql;
+  }
+  // The stored tiles hash to the committed, signed root (Open checks).
+  auto storage = OpenNodeLogStorage(conn.get()).value();
+  auto reopened = tlog::Log::Open(storage.get(), xb.key);
+  EXPECT_TRUE(reopened.ok()) << reopened.status().ToString();
+  EXPECT_EQ(reopened.value()->State().value().size, 6u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, StagedLogEntriesOnBothBackends,
+                         ::testing::Values(store::Dialect::kSqlite, store::Dialect::kPostgres),
+                         store::testing::DialectParamName);
+
 TEST(GroupCommitTest, ReadersNeverWaitForeverAndSeeWhatWasCommitted) {
   ServiceFixture f("XA");
   std::atomic<bool> stop{false};
