@@ -103,6 +103,12 @@ class Statement {
     ((st.ok() ? (st = BindOne(++i, args), 0) : 0), ...);
     return st;
   }
+  // Binds one parameter by its number (1-based), for statements built with a variable number
+  // of them (multi-row inserts). The same types as Bind().
+  template <typename T>
+  Status BindAt(int i, const T& value) {
+    return BindOne(i, value);
+  }
   // Advances to the next row: true if there is one, false when done.
   virtual StatusOr<bool> Step() = 0;
   // Runs to completion, ignoring any rows, and resets the statement.
@@ -113,6 +119,10 @@ class Statement {
   // the server (Step(), Run(), Commit(), Exec(), Prepare() of a new SQL text). Elsewhere the
   // same as Run(). Database::changes() does not count it until then.
   virtual Status RunPipelined() { return Run(); }
+  // RunPipelined() for an UPDATE or DELETE that must change exactly `rows` rows (an optimistic
+  // check: `WHERE version = ?`): if it changes another number, the error is kAborted with
+  // `mismatch` — at once when the statement is not pipelined, else from the next call that waits.
+  virtual Status RunPipelinedExpecting(int64_t rows, std::string mismatch) = 0;
 
   // Column accessors for the current row; a NULL reads as 0 / "".
   virtual int64_t Int64(int col) const = 0;

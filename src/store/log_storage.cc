@@ -1,5 +1,6 @@
 #include "store/log_storage.h"
 
+#include <array>
 #include <ctime>
 
 namespace comity::store {
@@ -142,12 +143,33 @@ Status SqlLogStorage::WriteTile(int level, uint64_t index, std::string_view hash
 }
 
 Status SqlLogStorage::WriteEntries(uint64_t first, std::span<const std::string> entries) {
-  ASSIGN_OR_RETURN(Statement * st,
-                   db_->Prepare("INSERT INTO tlog_entries(idx, data) VALUES (?, ?)"));
-  for (size_t i = 0; i < entries.size(); ++i) {
-    RETURN_IF_ERROR(st->Bind(first + i, Blob{entries[i]}));
-    Status s = st->RunPipelined();
-    if (!s.ok()) return s.WithContext("entry " + std::to_string(first + i));
+  // Several rows per statement (16, 4 or 1: three prepared statements), so that a group's
+  // entries cost a few statements rather than one each.
+  static const std::array<std::pair<size_t, std::string>, 3> kInserts = [] {
+    std::array<std::pair<size_t, std::string>, 3> out;
+    const size_t rows[] = {16, 4, 1};
+    for (size_t k = 0; k < out.size(); ++k) {
+      std::string sql = "INSERT INTO tlog_entries(idx, data) VALUES (?, ?)";
+      for (size_t r = 1; r < rows[k]; ++r) sql += ", (?, ?)";
+      out[k] = {rows[k], std::move(sql)};
+    }
+    return out;
+  }();
+  size_t i = 0;
+  for (const auto& [rows, sql] : kInserts) {
+    while (entries.size() - i >= rows) {
+      ASSIGN_OR_RETURN(Statement * st, db_->Prepare(sql));
+      for (size_t r = 0; r < rows; ++r) {
+        RETURN_IF_ERROR(st->BindAt(static_cast<int>(2 * r + 1), first + i + r));
+        RETURN_IF_ERROR(st->BindAt(static_cast<int>(2 * r + 2), Blob{entries[i + r]}));
+      }
+      Status s = st->RunPipelined();
+      if (!s.ok()) {
+        return s.WithContext("entries " + std::to_string(first + i) + " to " +
+                             std::to_string(first + i + rows - 1));
+      }
+      i += rows;
+    }
   }
   return OkStatus();
 }

@@ -276,7 +276,7 @@ Status NodeStore::InsertRequest(const RequestRecord& r) {
                            OrEmpty(r.screening_outcome), OrEmpty(r.decision_json),
                            OrEmpty(r.conditions_json), respond_by, r.awaiting_answer,
                            OrEmpty(r.assignee), r.created_by, r.created, r.updated, r.version));
-  Status s = st->Run();
+  Status s = st->RunPipelined();
   if (s.code() == StatusCode::kAlreadyExists) {
     return AlreadyExistsError("a request with id " + r.id + " already exists");
   }
@@ -305,9 +305,14 @@ Status NodeStore::UpdateRequest(const RequestRecord& r, int64_t expected_version
                            OrEmpty(r.decision_json), OrEmpty(r.conditions_json), respond_by,
                            r.awaiting_answer, OrEmpty(r.assignee), r.created_by, r.created,
                            r.updated, r.version, r.id, expected_version));
-  RETURN_IF_ERROR(st->Run());
-  if (db_->changes() == 1) return OkStatus();
-  ASSIGN_OR_RETURN(std::optional<RequestRecord> current, GetRequest(r.id));
+  Status s = st->RunPipelinedExpecting(
+      1, "request " + r.id + " was changed concurrently (it is not at version " +
+             std::to_string(expected_version) + " any more); reload it and retry");
+  if (s.code() != StatusCode::kAborted) return s;
+  // Refused at once (not pipelined): say what is there instead, if it can be read.
+  StatusOr<std::optional<RequestRecord>> read = GetRequest(r.id);
+  if (!read.ok()) return s;
+  const std::optional<RequestRecord>& current = *read;
   if (!current) return NotFoundError("no request with id " + r.id);
   return AbortedError("request " + r.id + " was changed concurrently: expected version " +
                       std::to_string(expected_version) + ", found " +
@@ -401,7 +406,7 @@ Status NodeStore::InsertEvent(const EventRecord& e) {
                    "TEXT), ''), ?)"));
   RETURN_IF_ERROR(st->Bind(e.request_id, e.seq, e.at, e.actor, e.action, OrEmpty(e.from_state),
                            e.to_state, OrEmpty(e.reason), OrEmpty(e.detail_json), e.log_index));
-  return st->Run();
+  return st->RunPipelined();
 }
 
 StatusOr<std::vector<EventRecord>> NodeStore::ListEvents(std::string_view request_id) {
@@ -424,7 +429,7 @@ Status NodeStore::InsertLogRecord(const LogRecord& r) {
   ASSIGN_OR_RETURN(Statement * st, db_->Prepare("INSERT INTO log_records (leaf_index, salt, "
                                                 "record, created) VALUES (?, ?, ?, ?)"));
   RETURN_IF_ERROR(st->Bind(r.leaf_index, r.salt_hex, r.record, r.created));
-  Status s = st->Run();
+  Status s = st->RunPipelined();
   if (s.code() == StatusCode::kAlreadyExists) {
     return AlreadyExistsError("a private record for leaf " + std::to_string(r.leaf_index) +
                               " already exists");
@@ -607,7 +612,7 @@ Status NodeStore::InsertInbox(const InboxRecord& r) {
                    "request_id, received) VALUES (?, ?, ?, ?, NULLIF(CAST(? AS TEXT), ''), ?)"));
   RETURN_IF_ERROR(
       st->Bind(r.message_id, r.sender, r.kind, r.body_sha256, OrEmpty(r.request_id), r.received));
-  Status s = st->Run();
+  Status s = st->RunPipelined();
   if (s.code() == StatusCode::kAlreadyExists) {
     return AlreadyExistsError("message " + r.message_id + " was already received");
   }
@@ -649,7 +654,7 @@ Status Outbox::Enqueue(const OutboxMessage& m) {
   RETURN_IF_ERROR(st->Bind(m.message_id, m.recipient, m.kind, m.body, OrEmpty(m.request_id),
                            m.created, m.next_attempt, m.attempts, OrEmpty(m.last_error), delivered,
                            OrEmpty(m.receipt)));
-  Status s = st->Run();
+  Status s = st->RunPipelined();
   if (s.code() == StatusCode::kAlreadyExists) {
     return AlreadyExistsError("message " + m.message_id + " is already in the outbox");
   }
@@ -678,21 +683,24 @@ StatusOr<std::optional<OutboxMessage>> Outbox::Get(std::string_view message_id) 
 }
 
 Status Outbox::MarkDelivered(std::string_view message_id, std::string_view receipt, int64_t at) {
-  ASSIGN_OR_RETURN(std::optional<OutboxMessage> m, Get(message_id));
+  ASSIGN_OR_RETURN(Statement * st,
+                   db_->Prepare("UPDATE outbox SET delivered = ?, receipt = ?, attempts = "
+                                "attempts + 1 WHERE message_id = ? AND delivered IS NULL"));
+  RETURN_IF_ERROR(st->Bind(at, receipt, message_id));
+  Status s = st->RunPipelinedExpecting(1, "outbox message " + std::string(message_id) +
+                                              " is not waiting for delivery (unknown, or "
+                                              "delivered meanwhile)");
+  if (s.code() != StatusCode::kAborted) return s;
+  // Refused at once (not pipelined): say why, if it can be read.
+  StatusOr<std::optional<OutboxMessage>> read = Get(message_id);
+  if (!read.ok()) return s;
+  const std::optional<OutboxMessage>& m = *read;
   if (!m) return NotFoundError("no outbox message " + std::string(message_id));
   if (m->delivered) {
     return FailedPreconditionError("outbox message " + std::string(message_id) +
                                    " was already delivered");
   }
-  ASSIGN_OR_RETURN(Statement * st,
-                   db_->Prepare("UPDATE outbox SET delivered = ?, receipt = ?, attempts = "
-                                "attempts + 1 WHERE message_id = ? AND delivered IS NULL"));
-  RETURN_IF_ERROR(st->Bind(at, receipt, message_id));
-  RETURN_IF_ERROR(st->Run());
-  if (db_->changes() != 1) {
-    return AbortedError("outbox message " + std::string(message_id) + " was changed concurrently");
-  }
-  return OkStatus();
+  return s;
 }
 
 Status Outbox::Reschedule(std::string_view message_id, int64_t next_attempt,

@@ -169,6 +169,8 @@ class NodeStore {
 
   // --- requests ---
   // kAlreadyExists if the id is taken.
+  // The inserts below are pipelined inside a PostgreSQL transaction (Statement::RunPipelined):
+  // their errors may come from the next call that waits for the server.
   Status InsertRequest(const RequestRecord& r);
   // Writes `r` if the stored version is `expected_version`; r.version must be expected + 1.
   // kAborted when the stored version differs (a concurrent change), kNotFound when absent.

@@ -396,6 +396,26 @@ Status PostgresStatement::RunPipelined() {
   return st;
 }
 
+Status PostgresStatement::RunPipelinedExpecting(int64_t rows, std::string mismatch) {
+  if (db_->tx_ == PostgresDatabase::Tx::kNone || PQstatus(db_->conn_) != CONNECTION_OK) {
+    RETURN_IF_ERROR(Run());
+    if (db_->changes() != rows) return AbortedError(db_->path() + ": " + mismatch);
+    return OkStatus();
+  }
+  PQclear(result_);
+  result_ = nullptr;
+  Status st = Send();
+  if (st.ok()) {
+    PostgresDatabase::Pending p{what_, nullptr, true};
+    p.expect_changes = rows;
+    p.mismatch = std::move(mismatch);
+    db_->pending_.push_back(std::move(p));
+    if (db_->pending_.size() >= PostgresDatabase::kMaxPipelined) st = db_->Flush();
+  }
+  Reset();
+  return st;
+}
+
 Status PostgresStatement::CheckColumns() const {
   const int n = PQnfields(result_);
   for (int c = 0; c < n; ++c) {
@@ -655,6 +675,9 @@ Status PostgresDatabase::Flush() {
     const ExecStatusType status = PQresultStatus(r);
     if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY) {
       if (p.command_tag_changes) CountChanges(r);
+      if (p.expect_changes >= 0 && std::atoll(PQcmdTuples(r)) != p.expect_changes && first.ok()) {
+        first = AbortedError(path() + ": " + p.mismatch);
+      }
       if (std::strcmp(PQcmdStatus(r), "ROLLBACK") == 0 && p.what == "COMMIT" && first.ok()) {
         first = AbortedError(path() +
                              ": COMMIT: the transaction had failed and was rolled back; retry it");
@@ -810,8 +833,11 @@ Status PostgresDatabase::Savepoint(std::string_view name) {
 
 Status PostgresDatabase::ReleaseSavepoint(std::string_view name) {
   RETURN_IF_ERROR(EnsureConnected());
-  RETURN_IF_ERROR(SendCommand(("RELEASE SAVEPOINT " + std::string(name)).c_str(), "RELEASE"));
-  return Flush();  // the first error of the writes since the savepoint, if any
+  // The first error of the writes since the savepoint, if any — a server's, or a pipelined
+  // update that changed the wrong number of rows — while the savepoint is still there to roll
+  // back to. The RELEASE itself goes with the next round trip.
+  RETURN_IF_ERROR(Flush());
+  return SendCommand(("RELEASE SAVEPOINT " + std::string(name)).c_str(), "RELEASE");
 }
 
 Status PostgresDatabase::RollbackToSavepoint(std::string_view name) {

@@ -49,6 +49,7 @@ class PostgresStatement final : public Statement {
   StatusOr<bool> Step() override;
   Status Run() override;
   Status RunPipelined() override;
+  Status RunPipelinedExpecting(int64_t rows, std::string mismatch) override;
   int64_t Int64(int col) const override;
   double Double(int col) const override;
   std::string Text(int col) const override;
@@ -126,9 +127,13 @@ class PostgresDatabase final : public Database {
   enum class Tx { kNone, kRead, kWrite };
   // A command sent but not yet answered.
   struct Pending {
+    Pending(std::string w, PostgresStatement* k = nullptr, bool c = false)
+        : what(std::move(w)), keep(k), command_tag_changes(c) {}
     std::string what;                   // for messages
     PostgresStatement* keep = nullptr;  // receives the result (the last command only)
     bool command_tag_changes = false;   // counts for changes()
+    int64_t expect_changes = -1;        // RunPipelinedExpecting: the rows it must change
+    std::string mismatch;               // and the error when it does not
   };
 
   PostgresDatabase(pg_conn* conn, std::string url, std::string name, const DatabaseOptions& o);

@@ -52,6 +52,12 @@ Status SqliteStatement::Run() {
   return OkStatus();
 }
 
+Status SqliteStatement::RunPipelinedExpecting(int64_t rows, std::string mismatch) {
+  RETURN_IF_ERROR(Run());
+  if (db_->changes() != rows) return AbortedError(db_->path() + ": " + mismatch);
+  return OkStatus();
+}
+
 int64_t SqliteStatement::Int64(int col) const { return sqlite3_column_int64(stmt_, col); }
 
 double SqliteStatement::Double(int col) const { return sqlite3_column_double(stmt_, col); }

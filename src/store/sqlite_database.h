@@ -33,6 +33,7 @@ class SqliteStatement final : public Statement {
   ~SqliteStatement() override;
   StatusOr<bool> Step() override;
   Status Run() override;
+  Status RunPipelinedExpecting(int64_t rows, std::string mismatch) override;
   int64_t Int64(int col) const override;
   double Double(int col) const override;
   std::string Text(int col) const override;

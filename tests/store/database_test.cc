@@ -184,6 +184,42 @@ TEST_P(DatabaseTest, SavepointsUndoOneFailedChangeAndKeepTheRest) {
   EXPECT_EQ(Count(*other, "SELECT count(*) FROM t WHERE x = 2"), 0);
 }
 
+// An update that must change one row (an optimistic version check) and changes none: refused
+// with its own message — at once outside a transaction and on SQLite; on PostgreSQL inside a
+// transaction (pipelined) by the next call that waits, here the release of the savepoint. An
+// update that does change its row passes.
+TEST_P(DatabaseTest, AnUpdateExpectedToChangeOneRowIsRefusedWhenItChangesNone) {
+  ASSERT_TRUE(db_->Exec("CREATE TABLE v (id INTEGER PRIMARY KEY, version INTEGER NOT NULL);"
+                        "INSERT INTO v VALUES (1, 1)")
+                  .ok());
+  auto update = [&](int from) -> Status {
+    ASSIGN_OR_RETURN(
+        Statement * st,
+        db_->Prepare("UPDATE v SET version = version + 1 WHERE id = 1 AND version = ?"));
+    RETURN_IF_ERROR(st->Bind(from));
+    return st->RunPipelinedExpecting(1, "row 1 is not at version " + std::to_string(from));
+  };
+  Status outside = update(7);
+  EXPECT_EQ(outside.code(), StatusCode::kAborted) << outside.ToString();
+  EXPECT_NE(outside.message().find("row 1 is not at version 7"), std::string::npos);
+  Transaction tx(db_.get());
+  ASSERT_TRUE(tx.Begin().ok());
+  ASSERT_TRUE(db_->Savepoint("change").ok());
+  Status s = update(1);  // 1 -> 2
+  if (s.ok()) s = db_->ReleaseSavepoint("change");
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  ASSERT_TRUE(db_->Savepoint("change").ok());
+  s = update(1);  // no longer at 1
+  if (s.ok()) s = db_->ReleaseSavepoint("change");
+  EXPECT_EQ(s.code(), StatusCode::kAborted) << s.ToString();
+  EXPECT_NE(s.message().find("row 1 is not at version 1"), std::string::npos) << s.message();
+  Status undone = db_->RollbackToSavepoint("change");
+  ASSERT_TRUE(undone.ok()) << undone.ToString();
+  ASSERT_TRUE(tx.Commit().ok());
+  auto other = Connect();
+  EXPECT_EQ(Count(*other, "SELECT version FROM v WHERE id = 1"), 2);
+}
+
 TEST_P(DatabaseTest, ConstraintViolationsMapToStatusCodes) {
   ASSERT_TRUE(db_->Exec("CREATE TABLE p (id INTEGER PRIMARY KEY);"
                         "CREATE TABLE c (id INTEGER PRIMARY KEY, p INTEGER NOT NULL REFERENCES p "

@@ -149,6 +149,22 @@ TEST_P(LogStorageTest, TilesGrowEntriesAndCheckpointsAreKept) {
   EXPECT_EQ(beyond.status().code(), StatusCode::kDataLoss);
   EXPECT_NE(beyond.status().message().find("302"), std::string::npos);
   EXPECT_EQ(**storage()->ReadCheckpoint(302), "cp2\n");
+  // Written several rows per statement (16, 4 and 1): every entry where it belongs.
+  EXPECT_EQ(*storage()->ReadEntries(0, 300), Entries(0, 300));
+  ASSERT_TRUE(storage()->BeginWrite().ok());
+  ASSERT_TRUE(storage()->WriteEntries(302, Entries(302, 37)).ok());
+  ASSERT_TRUE(storage()->Commit().ok());
+  EXPECT_EQ(*storage()->ReadEntries(302, 37), Entries(302, 37));
+  // An index is written once: entries over ones already there are refused, and none is kept.
+  if (GetParam().first != std::string("memory")) {
+    ASSERT_TRUE(storage()->BeginWrite().ok());
+    Status again = storage()->WriteEntries(330, Entries(1000, 20));
+    if (again.ok()) again = storage()->Commit();
+    EXPECT_FALSE(again.ok());
+    storage()->Rollback().IgnoreError();
+    EXPECT_EQ(*storage()->ReadEntries(302, 37), Entries(302, 37));
+    EXPECT_FALSE(storage()->ReadEntries(339, 1).ok());
+  }
 }
 
 TEST_P(LogStorageTest, ALogSurvivesRestartsAndVerifies) {
