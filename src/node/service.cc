@@ -433,6 +433,7 @@ Status NodeService::Commit(Change& c) {
     batch_broken_ = db.Savepoint("comity_change");
     RETURN_IF_ERROR(batch_broken_);
     const size_t staged = log_stage_.leaves.size();
+    const size_t staged_events = log_stage_.events.size();
     const bool based = log_stage_.base_known;
     Status s = Write(c);
     // (PostgreSQL reports a failed pipelined write here, at the latest.)
@@ -443,6 +444,15 @@ Status NodeService::Commit(Change& c) {
       // that read took went with its savepoint: the next change reads it again.
       log_stage_.leaves.resize(staged);
       log_stage_.base_known = based;
+      if (log_stage_.events.size() != staged_events) {
+        log_stage_.events.resize(staged_events);
+        log_stage_.records.resize(staged_events);
+        log_stage_.last_seq.clear();
+        for (const store::EventRecord& e : log_stage_.events) {
+          int64_t& last = log_stage_.last_seq[e.request_id];
+          last = std::max(last, e.seq);
+        }
+      }
       return s;
     }
     batch_outbox_ = batch_outbox_ || !c.outbox.empty();
@@ -510,9 +520,17 @@ Status NodeService::Write(Change& c) {
     for (size_t i = 0; i < c.events.size(); ++i) {
       store::EventRecord& e = c.events[i].event;
       e.log_index = static_cast<int64_t>(first + i);
-      RETURN_IF_ERROR(w.store->InsertEvent(e));
-      RETURN_IF_ERROR(w.store->InsertLogRecord(
-          store::LogRecord{e.log_index, built[i].salt_hex, built[i].record, e.at}));
+      store::LogRecord record{e.log_index, built[i].salt_hex, built[i].record, e.at};
+      if (batch_open_) {
+        // Written with the group's others (several rows per statement) before it commits.
+        int64_t& last = log_stage_.last_seq[e.request_id];
+        last = std::max(last, e.seq);
+        log_stage_.events.push_back(e);
+        log_stage_.records.push_back(std::move(record));
+      } else {
+        RETURN_IF_ERROR(w.store->InsertEvent(e));
+        RETURN_IF_ERROR(w.store->InsertLogRecord(record));
+      }
     }
   }
   for (const store::OutboxMessage& m : c.outbox) RETURN_IF_ERROR(w.outbox->Enqueue(m));
@@ -631,6 +649,12 @@ void NodeService::RunCombined(CombinedJob* job) {
   }
 }
 
+int64_t NodeService::StagedLastSeq(const std::string& request_id) const {
+  if (!batch_open_) return 0;
+  auto it = log_stage_.last_seq.find(request_id);
+  return it == log_stage_.last_seq.end() ? 0 : it->second;
+}
+
 void NodeService::BeginGroup() {
   batch_open_ = true;
   batch_outbox_ = false;
@@ -656,7 +680,8 @@ Status NodeService::EndGroup() {
                          std::to_string(appended.first_index) +
                          " entries while a group of writes held it");
   }
-  return OkStatus();
+  RETURN_IF_ERROR(writer_->store->InsertEvents(stage.events));
+  return writer_->store->InsertLogRecords(stage.records);
 }
 
 void NodeService::LeadCombined(const std::vector<CombinedJob*>& group) {
@@ -806,7 +831,7 @@ StatusOr<store::RequestRecord> NodeService::LoadForUpdate(std::string_view id,
   ASSIGN_OR_RETURN(auto loaded, writer_->store->GetRequestAndLastSeq(id));
   if (!loaded) return NotFoundError("no request with id " + std::string(id));
   std::optional<store::RequestRecord> r = std::move(loaded->first);
-  *next_seq = loaded->second + 1;
+  *next_seq = std::max(loaded->second, StagedLastSeq(r->id)) + 1;
   if (expected_version && *expected_version != r->version) {
     return AbortedError("request " + r->id + " is at version " + std::to_string(r->version) +
                         ", not " + std::to_string(*expected_version) +
@@ -1629,7 +1654,7 @@ StatusOr<bool> NodeService::AddDelivery(Change& c, std::string_view message_id,
     ASSIGN_OR_RETURN(auto loaded, writer_->store->GetRequestAndLastSeq(*m->request_id));
     if (loaded) {
       const store::RequestRecord* r = &loaded->first;
-      const int64_t seq = loaded->second + 1;
+      const int64_t seq = std::max(loaded->second, StagedLastSeq(r->id)) + 1;
       ASSIGN_OR_RETURN(RequestState from, StoredState(*r));
       RequestState to = from;
       std::string action = "receipt";

@@ -333,10 +333,19 @@ class NodeService {
     bool base_known = false;  // `base` was read in this group's transaction
     uint64_t base = 0;        // the log's size when the group began appending
     std::vector<std::string> leaves;
+    // Their events and private records, written together (several rows per statement) after
+    // the append; and each request's highest staged event number, which the next change of the
+    // same request in the group numbers from.
+    std::vector<store::EventRecord> events;
+    std::vector<store::LogRecord> records;
+    std::map<std::string, int64_t> last_seq;
   };
   LogStage log_stage_;
   void BeginGroup();  // requires mu_ and the group's open transaction
-  Status EndGroup();  // requires mu_: appends the staged entries; before the commit
+  Status EndGroup();
+  int64_t StagedLastSeq(
+      const std::string& request_id) const;  // requires mu_; 0 if none  // requires mu_: appends
+                                             // the staged entries; before the commit
   // Within a group, profiles and peers are read once (the group is one transaction, and what
   // it reads of them is read as of its start). GUARDED_BY(mu_)
   std::set<std::string> profiles_read_;

@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -186,11 +187,14 @@ class NodeStore {
 
   // --- events ---
   Status InsertEvent(const EventRecord& e);
+  // Several at once, several rows per statement (a group's events).
+  Status InsertEvents(std::span<const EventRecord> events);
   StatusOr<std::vector<EventRecord>> ListEvents(std::string_view request_id);
   StatusOr<int64_t> CountEvents();
 
   // --- private log records ---
   Status InsertLogRecord(const LogRecord& r);
+  Status InsertLogRecords(std::span<const LogRecord> records);
   StatusOr<std::optional<LogRecord>> GetLogRecord(int64_t leaf_index);
   // The smallest leaf index whose record was created after `cutoff` (nullopt if none): every
   // leaf before it is at least as old as the cutoff.

@@ -538,6 +538,49 @@ TEST_F(ServiceTest, IncomingMessagesAreIdempotentAndChecked) {
   EXPECT_EQ(xb.service->LogState().value().size, size);  // none of that was logged
 }
 
+// Two messages for one request in one batch (one transaction, the log appended once at its
+// end): the second change numbers its event after the first one's, which is staged and not yet
+// in the table.
+TEST_F(ServiceTest, TwoMessagesForOneRequestInOneBatchAreNumberedInTurn) {
+  const std::string id = SendToXB();
+  const size_t events = xa.service->GetRequest(id).value().events.size();
+  const uint64_t size = xa.service->LogState().value().size;
+  auto checkpoints = [&] {  // one per append: one per transaction that logged something
+    auto db = xa.OpenDb();
+    auto st = db->Prepare("SELECT count(*) FROM tlog_checkpoints").value();
+    EXPECT_TRUE(st->Step().value());
+    return st->Int64(0);
+  };
+  const int64_t appended = checkpoints();
+  json::object decision{{"schema", "comity.answer/v1"},
+                        {"request_id", id},
+                        {"decision", "refused"},
+                        {"reasons", "No."},
+                        {"decided", "2026-11-07T10:00:00Z"}};
+  json::object question = decision;
+  question["decision"] = "information_requested";
+  question["reasons"] = "Which account, exactly?";
+  const std::string ids[2] = {federation::NewMessageId(), federation::NewMessageId()};
+  const std::string bodies[2] = {Text(decision), Text(question)};
+  const std::vector<IncomingMessage> batch = {{"XB", ids[0], "decision", bodies[0]},
+                                              {"XB", ids[1], "information_request", bodies[1]}};
+  auto r = xa.service->AcceptIncomingBatch(batch);
+  ASSERT_EQ(r.size(), 2u);
+  ASSERT_TRUE(r[0].ok()) << r[0].status().ToString();
+  ASSERT_TRUE(r[1].ok()) << r[1].status().ToString();
+  RequestView v = xa.service->GetRequest(id).value();
+  EXPECT_EQ(v.record.state, "information_requested");
+  ASSERT_EQ(v.events.size(), events + 2);
+  for (size_t i = 0; i < v.events.size(); ++i) {
+    EXPECT_EQ(v.events[i].seq, static_cast<int64_t>(i + 1));
+  }
+  EXPECT_EQ(v.events[events].to_state, "answered");
+  EXPECT_EQ(v.events[events + 1].to_state, "information_requested");
+  EXPECT_EQ(v.events[events + 1].log_index, v.events[events].log_index + 1);
+  EXPECT_EQ(xa.service->LogState().value().size, size + 2);
+  EXPECT_EQ(checkpoints(), appended + 1) << "not one transaction (the batch fell back)";
+}
+
 TEST_F(ServiceTest, ReceivedAnswersAreChecked) {
   const std::string id = SendToXB();
   auto answer = [&](json::object o) {
