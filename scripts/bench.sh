@@ -15,7 +15,7 @@ echo "== tlog_durable"
 "$(dirname "$0")/../bench/tlog_durable.sh" "$build"
 # The federation: two nodes on loopback, submit → signed receipt: the most the pair carries (64
 # clients as fast as they go), then the latency at an offered 1,000 requests/s; on SQLite and on
-# PostgreSQL ($COMITY_PG_URL, or a throw-away cluster with fsync on).
+# PostgreSQL ($COMITY_PG_URL, or a throw-away cluster with fsync on, over its Unix socket).
 echo "== federation"
 fed="$(dirname "$0")/../bench/federation_bench.sh"
 "$fed" "$build" sqlite 10000 64
@@ -28,7 +28,9 @@ if [ -z "$pg_url" ]; then
   rm -rf "$pgdir"
   trap '"$here/scripts/pg-tmp.sh" stop "$pgdir" >/dev/null 2>&1 || true; rm -rf "$pgdir"' EXIT
   eval "$(PG_TMP_FSYNC=on "$here/scripts/pg-tmp.sh" start "$pgdir")"
-  pg_url=$COMITY_PG_URL
+  # The nodes reach the cluster on this machine through its Unix socket (PGHOST, a directory:
+  # percent-encoded as the URL's host), as a node next to its database would.
+  pg_url="postgresql://comity@${PGHOST//\//%2F}:$PGPORT/comity_test"
 fi
 "$fed" "$build" "$pg_url" 10000 64
 "$fed" "$build" "$pg_url" 10000 64 1000
