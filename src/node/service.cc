@@ -437,7 +437,10 @@ Status NodeService::Commit(Change& c) {
     const bool based = log_stage_.base_known;
     Status s = Write(c);
     // (PostgreSQL reports a failed pipelined write here, at the latest.)
-    if (s.ok()) s = db.ReleaseSavepoint("comity_change");
+    if (s.ok()) {
+      s = optimistic_ ? db.ReleaseSavepointLater("comity_change")
+                      : db.ReleaseSavepoint("comity_change");
+    }
     if (!s.ok()) {
       batch_broken_ = db.RollbackToSavepoint("comity_change");
       // Its log entries go too; and if it was the change that read the log's state, the lock
@@ -693,29 +696,43 @@ void NodeService::LeadCombined(const std::vector<CombinedJob*>& group) {
     return;
   }
   store::Database& db = *writer_->db;
-  store::Transaction tx(&db);
-  if (Status begun = tx.Begin(); !begun.ok()) {
-    for (CombinedJob* j : group) j->fail(begun);
-    return;
-  }
-  BeginGroup();
-  // Each change is its own savepoint (Commit): a write that fails is undone alone.
-  std::vector<CombinedJob*> written;
-  for (CombinedJob* j : group) {
-    if (!batch_broken_.ok()) {
-      j->fail(batch_broken_);
-      continue;
+  // First optimistically: the changes' savepoints are released without waiting for the server
+  // (PostgreSQL), so that a change costs no round trip of its own. Should the database refuse
+  // any write, the commit fails and nothing is kept: the group is then written again, each
+  // change checked as it is released, so that the one that fails is undone alone.
+  for (const bool optimistic : {true, false}) {
+    store::Transaction tx(&db);
+    if (Status begun = tx.Begin(); !begun.ok()) {
+      for (CombinedJob* j : group) j->fail(begun);
+      return;
     }
-    if (j->run().ok()) written.push_back(j);
+    BeginGroup();
+    optimistic_ = optimistic;
+    // Each change is its own savepoint (Commit): a write that fails is undone alone.
+    std::vector<CombinedJob*> written;
+    for (CombinedJob* j : group) {
+      if (!batch_broken_.ok()) {
+        j->fail(batch_broken_);
+        continue;
+      }
+      if (j->run().ok()) written.push_back(j);
+    }
+    optimistic_ = false;
+    Status committed = EndGroup();
+    if (committed.ok()) committed = DurableCommit(tx);
+    if (committed.ok()) {
+      combined_writes_ += written.size();
+      if (batch_outbox_ && outbox_listener_) outbox_listener_();
+      return;
+    }
+    if (db.in_transaction()) db.Rollback().IgnoreError();
+    if (!optimistic) {
+      for (CombinedJob* j : written) j->fail(committed);
+      return;
+    }
+    spdlog::debug("a group of {} writes failed to commit ({}); writing it again, change by change",
+                  group.size(), committed.ToString());
   }
-  Status committed = EndGroup();
-  if (committed.ok()) committed = DurableCommit(tx);
-  if (!committed.ok()) {
-    for (CombinedJob* j : written) j->fail(committed);
-    return;
-  }
-  combined_writes_ += written.size();
-  if (batch_outbox_ && outbox_listener_) outbox_listener_();
 }
 
 void NodeService::PublishCommitted(uint64_t seq) {
@@ -1608,19 +1625,30 @@ std::vector<StatusOr<IncomingResult>> NodeService::AcceptIncomingBatch(
   WriteLock lock(this);
   lock.KeepAfterCommit();  // a failed batch falls back to one transaction per message
   store::Database& db = *writer_->db;
-  store::Transaction tx(&db);
-  Status begun = tx.Begin();
-  if (begun.ok()) BeginGroup();
-  // Each message's change is its own savepoint (Commit): one that fails is undone alone.
-  for (size_t i = 0; i < messages.size() && begun.ok() && batch_broken_.ok(); ++i) {
-    out.push_back(apply(messages[i]));
-  }
-  Status committed = begun;
-  if (committed.ok()) committed = EndGroup();
-  if (committed.ok()) committed = DurableCommit(tx);
-  if (committed.ok()) {
-    if (batch_outbox_ && outbox_listener_) outbox_listener_();
-    return out;
+  // As a group of combined writes (LeadCombined): first optimistically, each message's
+  // savepoint released without waiting; if the database refused a write, the commit fails and
+  // the batch is written again with each message checked as it is released, so that the one
+  // that fails is undone alone.
+  Status committed;
+  for (const bool optimistic : {true, false}) {
+    out.clear();
+    store::Transaction tx(&db);
+    committed = tx.Begin();
+    if (!committed.ok()) break;
+    BeginGroup();
+    optimistic_ = optimistic;
+    // Each message's change is its own savepoint (Commit): one that fails is undone alone.
+    for (size_t i = 0; i < messages.size() && batch_broken_.ok(); ++i) {
+      out.push_back(apply(messages[i]));
+    }
+    optimistic_ = false;
+    committed = EndGroup();
+    if (committed.ok()) committed = DurableCommit(tx);
+    if (committed.ok()) {
+      if (batch_outbox_ && outbox_listener_) outbox_listener_();
+      return out;
+    }
+    if (db.in_transaction()) db.Rollback().IgnoreError();
   }
   // Nothing of the batch is kept: apply the messages one by one, each in its own transaction.
   spdlog::warn("inbox batch of {} messages failed ({}); applying them one by one", messages.size(),

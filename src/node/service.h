@@ -325,6 +325,7 @@ class NodeService {
   bool batch_open_ = false;          // AcceptIncomingBatch's transaction is open; GUARDED_BY(mu_)
   bool batch_outbox_ = false;        // and something was enqueued in it; GUARDED_BY(mu_)
   Status batch_broken_;              // the group's transaction failed; GUARDED_BY(mu_)
+  bool optimistic_ = false;  // a group's savepoints are released without waiting; GUARDED_BY(mu_)
   // The log entries of a group's changes, appended once, just before the group commits: one
   // read of the log's state, one write of each tile touched, one signed checkpoint per group.
   // Each change gets its indices when it is written (base + leaves before it); a change undone

@@ -239,6 +239,8 @@ TEST_P(StagedLogEntriesOnBothBackends, AFailedChangeTakesItsEntriesBack) {
                   "FUNCTION refuse_some()";
     ASSERT_TRUE(conn->Exec(sql).ok());
   }
+  auto checkpoints = [&] { return Count(xb, "tlog_checkpoints"); };  // one per transaction
+  const int64_t appended = checkpoints();
   auto message = [&](int i) {
     return IncomingMessage{"XA", due[i].message_id, "request", due[i].body};
   };
@@ -253,6 +255,9 @@ TEST_P(StagedLogEntriesOnBothBackends, AFailedChangeTakesItsEntriesBack) {
   EXPECT_TRUE(second[0].ok()) << second[0].status().ToString();
   EXPECT_FALSE(second[1].ok());
   EXPECT_TRUE(second[2].ok()) << second[2].status().ToString();
+  // Each batch was one transaction (the failed change undone inside it, not a batch that fell
+  // back to a transaction per message).
+  EXPECT_EQ(checkpoints(), appended + 2);
 
   // Three requests kept, two events and two entries apiece, numbered 0..5 without a gap.
   EXPECT_EQ(xb.service->LogState().value().size, 6u);
@@ -274,6 +279,86 @@ TEST_P(StagedLogEntriesOnBothBackends, AFailedChangeTakesItsEntriesBack) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StagedLogEntriesOnBothBackends,
+                         ::testing::Values(store::Dialect::kSqlite, store::Dialect::kPostgres),
+                         store::testing::DialectParamName);
+
+// Combined writes are first committed optimistically (each change's savepoint released without
+// waiting for the server); when the database refuses a write of one change (here: a trigger
+// refuses the outbox message of some requests), the commit fails and the group is written
+// again change by change: the refused submits fail alone, every other one is kept, the log has
+// no gap.
+class CombinedWriteRefusedOnBothBackends : public ::testing::TestWithParam<store::Dialect> {};
+
+TEST_P(CombinedWriteRefusedOnBothBackends, OnlyTheRefusedChangesFail) {
+  store::testing::TestDatabase db(GetParam());
+  ASSERT_TRUE(db.status().ok()) << db.status().ToString();
+  ServiceFixture f("XA", Disclosure::kEmbargo, nullptr, db.url());
+  ASSERT_TRUE(
+      f.service->AddPeer(kAdmin, {"XB", "http://127.0.0.1:9", RandomKey(), RandomKey(), ""}, false)
+          .ok());
+  constexpr int kRequests = 40;
+  std::vector<std::string> ids;
+  for (int i = 0; i < kRequests; ++i) {
+    auto d = f.service->CreateDraft(kOfficer, boost::json::serialize(DraftBody("XA", "XB")));
+    ASSERT_TRUE(d.ok());
+    ids.push_back(d->record.id);
+  }
+  std::string refused;  // every fifth request
+  for (int i = 0; i < kRequests; i += 5) refused += (refused.empty() ? "'" : ", '") + ids[i] + "'";
+  {
+    auto conn = f.OpenDb();
+    const std::string sql =
+        GetParam() == store::Dialect::kSqlite
+            ? "CREATE TRIGGER refuse_some BEFORE INSERT ON outbox WHEN NEW.request_id IN (" +
+                  refused + ") BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
+            : "CREATE FUNCTION refuse_some() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF "
+              "NEW.request_id IN (" +
+                  refused +
+                  ") THEN RAISE EXCEPTION 'refused by the test'; END IF; RETURN NEW; END $$; "
+                  "CREATE TRIGGER refuse_some BEFORE INSERT ON outbox FOR EACH ROW EXECUTE "
+                  "FUNCTION refuse_some()";
+    ASSERT_TRUE(conn->Exec(sql).ok());
+  }
+  const uint64_t before = f.service->LogState().value().size;
+  std::vector<Status> results(kRequests);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = t; i < kRequests; i += 8) {
+        ActionInput submit;
+        submit.action = workflow::Action::kSubmit;
+        results[i] = f.service->Act(kOfficer, ids[i], submit).status();
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_GT(f.service->combined_writes(), 0u) << "no two writes were combined";
+  int kept = 0;
+  for (int i = 0; i < kRequests; ++i) {
+    const std::string state = f.service->GetRequest(ids[i]).value().record.state;
+    if (i % 5 == 0) {
+      EXPECT_FALSE(results[i].ok()) << ids[i];
+      EXPECT_NE(results[i].message().find("refused by the test"), std::string::npos)
+          << results[i].ToString();
+      EXPECT_EQ(state, "draft");
+    } else {
+      EXPECT_TRUE(results[i].ok()) << results[i].ToString();
+      EXPECT_EQ(state, "submitted");
+      ++kept;
+    }
+  }
+  // One submit event, leaf and outbox message per kept submit; none for the refused ones.
+  EXPECT_EQ(f.service->LogState().value().size, before + kept);
+  EXPECT_EQ(Count(f, "request_events"), kRequests + kept);
+  EXPECT_EQ(Count(f, "log_records"), kRequests + kept);
+  EXPECT_EQ(Count(f, "outbox"), kept);
+  auto conn = f.OpenDb();
+  auto storage = OpenNodeLogStorage(conn.get()).value();
+  auto reopened = tlog::Log::Open(storage.get(), f.key);
+  EXPECT_TRUE(reopened.ok()) << reopened.status().ToString();
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, CombinedWriteRefusedOnBothBackends,
                          ::testing::Values(store::Dialect::kSqlite, store::Dialect::kPostgres),
                          store::testing::DialectParamName);
 
