@@ -922,6 +922,12 @@ StatusOr<std::string> NodeService::NextRequestId() {
 StatusOr<std::optional<IncomingResult>> NodeService::CheckDuplicate(std::string_view message_id,
                                                                     std::string_view body) {
   ASSIGN_OR_RETURN(std::optional<store::InboxRecord> seen, writer_->store->GetInbox(message_id));
+  return DuplicateOf(seen, message_id, body);
+}
+
+StatusOr<std::optional<IncomingResult>> NodeService::DuplicateOf(
+    const std::optional<store::InboxRecord>& seen, std::string_view message_id,
+    std::string_view body) {
   if (!seen) return std::optional<IncomingResult>();
   if (seen->body_sha256 != Sha256Hex(body)) {
     return AlreadyExistsError("message " + std::string(message_id) +
@@ -1376,9 +1382,17 @@ StatusOr<IncomingResult> NodeService::AcceptIncomingRequest(std::string_view fro
 StatusOr<IncomingResult> NodeService::AcceptIncomingRequestLocked(std::string_view from_state,
                                                                   std::string_view message_id,
                                                                   std::string_view request_json) {
-  ASSIGN_OR_RETURN(std::optional<IncomingResult> dup, CheckDuplicate(message_id, request_json));
+  // One read for both checks: the message id seen before (a duplicate, or a replay), and the
+  // request id known already.
+  StatusOr<Request> parsed = ParseRequest(request_json);
+  const std::string parsed_id = parsed.ok() && parsed->id ? *parsed->id : std::string();
+  ASSIGN_OR_RETURN(store::NodeStore::InboxCheck check,
+                   writer_->store->CheckInbox(message_id, parsed_id));
+  ASSIGN_OR_RETURN(std::optional<IncomingResult> dup,
+                   DuplicateOf(check.inbox, message_id, request_json));
   if (dup) return *dup;
-  ASSIGN_OR_RETURN(Request request, ParseRequest(request_json));
+  RETURN_IF_ERROR(parsed.status());
+  Request& request = *parsed;
   if (!request.id) return InvalidArgumentError("a received request must carry its id", "/id");
   if (request.requesting_state.str() != from_state) {
     return InvalidArgumentError("the request is from " + request.requesting_state.str() +
@@ -1396,8 +1410,8 @@ StatusOr<IncomingResult> NodeService::AcceptIncomingRequestLocked(std::string_vi
                                     std::string(from_state) + "-\"",
                                 "/id");
   }
-  ASSIGN_OR_RETURN(std::optional<store::RequestRecord> existing, writer_->store->GetRequest(id));
-  if (existing) return AlreadyExistsError("a request with id " + id + " already exists");
+  if (check.request_exists)
+    return AlreadyExistsError("a request with id " + id + " already exists");
   ASSIGN_OR_RETURN(Decision screening, Screen(request));
   screening.request_id = id;
   workflow::ActionContext ctx;
@@ -1663,15 +1677,16 @@ std::vector<StatusOr<IncomingResult>> NodeService::AcceptIncomingBatch(
 // with the same receipt (nothing to do).
 StatusOr<bool> NodeService::AddDelivery(Change& c, std::string_view message_id,
                                         std::string_view receipt) {
-  ASSIGN_OR_RETURN(std::optional<store::OutboxMessage> m, writer_->outbox->Get(message_id));
-  return AddDelivery(c, message_id, m, receipt);
+  ASSIGN_OR_RETURN(auto found, writer_->store->GetOutboxWithRequest(message_id));
+  return AddDelivery(c, message_id, found, receipt);
 }
 
-StatusOr<bool> NodeService::AddDelivery(Change& c, std::string_view message_id,
-                                        const std::optional<store::OutboxMessage>& m,
-                                        std::string_view receipt) {
+StatusOr<bool> NodeService::AddDelivery(
+    Change& c, std::string_view message_id,
+    const std::optional<store::NodeStore::OutboxWithRequest>& found, std::string_view receipt) {
   if (receipt.empty()) return InvalidArgumentError("a delivery needs the peer's receipt");
-  if (!m) return NotFoundError("no outbox message " + std::string(message_id));
+  if (!found) return NotFoundError("no outbox message " + std::string(message_id));
+  const store::OutboxMessage* m = &found->message;
   if (m->delivered) {
     if (m->receipt && *m->receipt == receipt) return false;  // recorded before
     return FailedPreconditionError("outbox message " + std::string(message_id) +
@@ -1679,7 +1694,7 @@ StatusOr<bool> NodeService::AddDelivery(Change& c, std::string_view message_id,
   }
   c.delivered.emplace_back(std::string(message_id), std::string(receipt));
   if (m->request_id) {
-    ASSIGN_OR_RETURN(auto loaded, writer_->store->GetRequestAndLastSeq(*m->request_id));
+    const auto& loaded = found->request;
     if (loaded) {
       const store::RequestRecord* r = &loaded->first;
       const int64_t seq = std::max(loaded->second, StagedLastSeq(r->id)) + 1;
@@ -1760,12 +1775,12 @@ std::vector<Status> NodeService::RecordDeliveriesLocked(
     std::set<std::string> touched;
     std::vector<size_t> in_change, later;
     for (size_t i : todo) {
-      StatusOr<std::optional<store::OutboxMessage>> m = writer_->outbox->Get(receipts[i].first);
+      auto m = writer_->store->GetOutboxWithRequest(receipts[i].first);
       if (!m.ok()) {
         results[i] = m.status();
         continue;
       }
-      const std::string rid = *m && (*m)->request_id ? *(*m)->request_id : "";
+      const std::string rid = *m && (*m)->message.request_id ? *(*m)->message.request_id : "";
       if (!rid.empty() && touched.count(rid) != 0) {
         later.push_back(i);
         continue;

@@ -293,7 +293,7 @@ class NodeService {
   StatusOr<bool> AddDelivery(Change& change, std::string_view message_id,
                              std::string_view receipt);  // requires mu_
   StatusOr<bool> AddDelivery(Change& change, std::string_view message_id,
-                             const std::optional<store::OutboxMessage>& message,
+                             const std::optional<store::NodeStore::OutboxWithRequest>& found,
                              std::string_view receipt);  // requires mu_
   // Makes a write already committed by the caller durable; requires mu_, which it releases
   // while it waits so that other writers commit meanwhile (they share the next fdatasync).
@@ -317,6 +317,11 @@ class NodeService {
   StatusOr<std::string> NextRequestId();
   StatusOr<std::optional<IncomingResult>> CheckDuplicate(std::string_view message_id,
                                                          std::string_view body);
+  // The result for a message already received (`seen`): a duplicate, or kAlreadyExists for a
+  // replay with other content; nullopt when `seen` is empty.
+  StatusOr<std::optional<IncomingResult>> DuplicateOf(const std::optional<store::InboxRecord>& seen,
+                                                      std::string_view message_id,
+                                                      std::string_view body);
 
   ServiceOptions options_;
 

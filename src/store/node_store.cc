@@ -190,33 +190,40 @@ Status InsertRows(Database* db, const std::array<std::string, 3>& sql, int colum
   return OkStatus();
 }
 
+constexpr std::string_view kOutboxColumns =
+    "message_id, recipient, kind, body, request_id, created, next_attempt, attempts, "
+    "last_error, delivered, receipt";
+
 constexpr std::string_view kRequestColumns =
     "id, direction, state, requesting_state, requested_state, urgency, request_json, "
     "screening_json, screening_outcome, decision_json, conditions_json, respond_by, "
     "awaiting_answer, assignee, created_by, created, updated, version";
 
-RequestRecord ReadRequest(Statement* st) {
+// A request's columns (kRequestColumns) from column `at` on.
+RequestRecord ReadRequestAt(Statement* st, int at) {
   RequestRecord r;
-  r.id = st->Text(0);
-  r.direction = st->Text(1);
-  r.state = st->Text(2);
-  r.requesting_state = st->Text(3);
-  r.requested_state = st->Text(4);
-  r.urgency = st->Text(5);
-  r.request_json = st->Text(6);
-  r.screening_json = OptText(st, 7);
-  r.screening_outcome = OptText(st, 8);
-  r.decision_json = OptText(st, 9);
-  r.conditions_json = OptText(st, 10);
-  r.respond_by = OptInt(st, 11);
-  r.awaiting_answer = st->Int64(12) != 0;
-  r.assignee = OptText(st, 13);
-  r.created_by = st->Text(14);
-  r.created = st->Int64(15);
-  r.updated = st->Int64(16);
-  r.version = st->Int64(17);
+  r.id = st->Text(at + 0);
+  r.direction = st->Text(at + 1);
+  r.state = st->Text(at + 2);
+  r.requesting_state = st->Text(at + 3);
+  r.requested_state = st->Text(at + 4);
+  r.urgency = st->Text(at + 5);
+  r.request_json = st->Text(at + 6);
+  r.screening_json = OptText(st, at + 7);
+  r.screening_outcome = OptText(st, at + 8);
+  r.decision_json = OptText(st, at + 9);
+  r.conditions_json = OptText(st, at + 10);
+  r.respond_by = OptInt(st, at + 11);
+  r.awaiting_answer = st->Int64(at + 12) != 0;
+  r.assignee = OptText(st, at + 13);
+  r.created_by = st->Text(at + 14);
+  r.created = st->Int64(at + 15);
+  r.updated = st->Int64(at + 16);
+  r.version = st->Int64(at + 17);
   return r;
 }
+
+RequestRecord ReadRequest(Statement* st) { return ReadRequestAt(st, 0); }
 
 EventRecord ReadEvent(Statement* st) {
   EventRecord e;
@@ -267,20 +274,40 @@ PeerRecord ReadPeer(Statement* st) {
   return p;
 }
 
-OutboxMessage ReadOutbox(Statement* st) {
+// An outbox message's columns (kOutboxColumns) from column `at` on.
+OutboxMessage ReadOutboxAt(Statement* st, int at) {
   OutboxMessage m;
-  m.message_id = st->Text(0);
-  m.recipient = st->Text(1);
-  m.kind = st->Text(2);
-  m.body = st->Text(3);
-  m.request_id = OptText(st, 4);
-  m.created = st->Int64(5);
-  m.next_attempt = st->Int64(6);
-  m.attempts = st->Int64(7);
-  m.last_error = OptText(st, 8);
-  m.delivered = OptInt(st, 9);
-  m.receipt = OptText(st, 10);
+  m.message_id = st->Text(at + 0);
+  m.recipient = st->Text(at + 1);
+  m.kind = st->Text(at + 2);
+  m.body = st->Text(at + 3);
+  m.request_id = OptText(st, at + 4);
+  m.created = st->Int64(at + 5);
+  m.next_attempt = st->Int64(at + 6);
+  m.attempts = st->Int64(at + 7);
+  m.last_error = OptText(st, at + 8);
+  m.delivered = OptInt(st, at + 9);
+  m.receipt = OptText(st, at + 10);
   return m;
+}
+
+OutboxMessage ReadOutbox(Statement* st) { return ReadOutboxAt(st, 0); }
+
+// "a, b, c" with every column name prefixed: "o.a, o.b, o.c".
+std::string Prefixed(std::string_view columns, std::string_view prefix) {
+  std::string out;
+  size_t at = 0;
+  while (at < columns.size()) {
+    size_t end = columns.find(',', at);
+    if (end == std::string_view::npos) end = columns.size();
+    std::string_view name = columns.substr(at, end - at);
+    while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
+    if (!out.empty()) out += ", ";
+    out += prefix;
+    out += name;
+    at = end + 1;
+  }
+  return out;
 }
 
 std::string Sql(std::string_view a, std::string_view b = {}, std::string_view c = {}) {
@@ -686,6 +713,50 @@ Status NodeStore::InsertInbox(const InboxRecord& r) {
   return s;
 }
 
+StatusOr<NodeStore::InboxCheck> NodeStore::CheckInbox(std::string_view message_id,
+                                                      std::string_view request_id) {
+  ASSIGN_OR_RETURN(
+      Statement * st,
+      db_->Prepare(
+          "SELECT i.message_id, i.sender, i.kind, i.body_sha256, i.request_id, i.received, "
+          "(SELECT count(*) FROM requests WHERE id = ?) FROM (SELECT 1 AS one) AS one "
+          "LEFT JOIN inbox i ON i.message_id = ?"));
+  RETURN_IF_ERROR(st->Bind(request_id, message_id));
+  ASSIGN_OR_RETURN(bool row, st->Step());
+  InboxCheck out;
+  if (row) {
+    if (!st->IsNull(0)) {
+      InboxRecord r;
+      r.message_id = st->Text(0);
+      r.sender = st->Text(1);
+      r.kind = st->Text(2);
+      r.body_sha256 = st->Text(3);
+      r.request_id = OptText(st, 4);
+      r.received = st->Int64(5);
+      out.inbox = std::move(r);
+    }
+    out.request_exists = st->Int64(6) > 0;
+  }
+  st->Reset();
+  return out;
+}
+
+StatusOr<std::optional<NodeStore::OutboxWithRequest>> NodeStore::GetOutboxWithRequest(
+    std::string_view message_id) {
+  static const std::string sql =
+      "SELECT " + Prefixed(kOutboxColumns, "o.") + ", " + Prefixed(kRequestColumns, "r.") +
+      ", (SELECT COALESCE(MAX(e.seq), 0) FROM request_events e WHERE e.request_id = r.id) "
+      "FROM outbox o LEFT JOIN requests r ON r.id = o.request_id WHERE o.message_id = ?";
+  ASSIGN_OR_RETURN(Statement * st, db_->Prepare(sql));
+  RETURN_IF_ERROR(st->Bind(message_id));
+  return One<OutboxWithRequest>(st, [](Statement* s) {
+    OutboxWithRequest out;
+    out.message = ReadOutboxAt(s, 0);
+    if (!s->IsNull(11)) out.request = std::make_pair(ReadRequestAt(s, 11), s->Int64(29));
+    return out;
+  });
+}
+
 StatusOr<std::optional<InboxRecord>> NodeStore::GetInbox(std::string_view message_id) {
   ASSIGN_OR_RETURN(Statement * st,
                    db_->Prepare("SELECT message_id, sender, kind, body_sha256, request_id, "
@@ -704,12 +775,6 @@ StatusOr<std::optional<InboxRecord>> NodeStore::GetInbox(std::string_view messag
 }
 
 // --- outbox --------------------------------------------------------------------------------
-
-namespace {
-constexpr std::string_view kOutboxColumns =
-    "message_id, recipient, kind, body, request_id, created, next_attempt, attempts, "
-    "last_error, delivered, receipt";
-}
 
 Status Outbox::Enqueue(const OutboxMessage& m) {
   static const std::string sql = Sql(

@@ -224,6 +224,20 @@ class NodeStore {
   // --- inbox ---
   Status InsertInbox(const InboxRecord& r);  // kAlreadyExists for a known message id
   StatusOr<std::optional<InboxRecord>> GetInbox(std::string_view message_id);
+  // What a received message's change checks, in one read: the inbox row of its message id (if
+  // it was received before) and whether a request with `request_id` is known.
+  struct InboxCheck {
+    std::optional<InboxRecord> inbox;
+    bool request_exists = false;
+  };
+  StatusOr<InboxCheck> CheckInbox(std::string_view message_id, std::string_view request_id);
+  // An outbox message with its request (if it has one and it is there) and that request's last
+  // event number, in one read: what recording its delivery needs.
+  struct OutboxWithRequest {
+    OutboxMessage message;
+    std::optional<std::pair<RequestRecord, int64_t>> request;
+  };
+  StatusOr<std::optional<OutboxWithRequest>> GetOutboxWithRequest(std::string_view message_id);
 
  private:
   explicit NodeStore(Database* db) : db_(db) {}

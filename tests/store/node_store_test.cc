@@ -250,6 +250,54 @@ TEST_P(NodeStoreTest, InboxDeduplicatesByMessageId) {
   EXPECT_EQ(store_->GetInbox(std::string(32, 'b')).value(), std::nullopt);
 }
 
+// The one-read lookups of the node's write path: an outbox message with its request and its
+// last event number; a received message id and a request id checked together.
+TEST_P(NodeStoreTest, CombinedLookupsReadWhatTheSeparateOnesRead) {
+  ASSERT_TRUE(store_->InsertRequest(Request("XA-1", 10)).ok());
+  const std::vector<EventRecord> events = {
+      {"XA-1", 1, 10, "ana", "create", std::nullopt, "draft", std::nullopt, "{}", 0},
+      {"XA-1", 2, 11, "ana", "submit", "draft", "submitted", std::nullopt, std::nullopt, 1},
+      {"XA-1", 3, 12, "ana", "note", "submitted", "submitted", "r", std::nullopt, 2}};
+  ASSERT_TRUE(store_->InsertEvents(events).ok());  // several rows per statement
+  EXPECT_EQ(store_->ListEvents("XA-1").value(), events);
+  Outbox outbox(db_.get());
+  OutboxMessage with{std::string(32, '1'), "XB",         "request",   "{}", "XA-1", 10, 10, 0,
+                     std::nullopt,         std::nullopt, std::nullopt};
+  OutboxMessage without = with;
+  without.message_id = std::string(32, '2');
+  without.request_id.reset();
+  OutboxMessage dangling = with;
+  dangling.message_id = std::string(32, '3');
+  dangling.request_id = "XA-404";
+  for (const auto& m : {with, without, dangling}) ASSERT_TRUE(outbox.Enqueue(m).ok());
+
+  auto found = store_->GetOutboxWithRequest(with.message_id).value();
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->message, with);
+  ASSERT_TRUE(found->request.has_value());
+  EXPECT_EQ(found->request->first, store_->GetRequest("XA-1").value().value());
+  EXPECT_EQ(found->request->second, 3);
+  auto alone = store_->GetOutboxWithRequest(without.message_id).value();
+  ASSERT_TRUE(alone.has_value());
+  EXPECT_EQ(alone->message, without);
+  EXPECT_FALSE(alone->request.has_value());
+  auto lost = store_->GetOutboxWithRequest(dangling.message_id).value();
+  ASSERT_TRUE(lost.has_value());
+  EXPECT_FALSE(lost->request.has_value());
+  EXPECT_FALSE(store_->GetOutboxWithRequest(std::string(32, '9')).value().has_value());
+
+  InboxRecord r{std::string(32, 'a'), "XB", "request", "sha", "XB-1", 10};
+  ASSERT_TRUE(store_->InsertInbox(r).ok());
+  auto seen = store_->CheckInbox(r.message_id, "XA-1").value();
+  EXPECT_EQ(seen.inbox, std::optional<InboxRecord>(r));
+  EXPECT_TRUE(seen.request_exists);
+  auto fresh = store_->CheckInbox(std::string(32, 'b'), "XA-2").value();
+  EXPECT_EQ(fresh.inbox, std::nullopt);
+  EXPECT_FALSE(fresh.request_exists);
+  auto no_id = store_->CheckInbox(std::string(32, 'b'), "").value();
+  EXPECT_FALSE(no_id.request_exists);
+}
+
 TEST_P(NodeStoreTest, OutboxLifecycle) {
   Outbox outbox(db_.get());
   OutboxMessage m{std::string(32, '1'), "XB",         "request",   "{}", "XA-1", 10, 10, 0,
