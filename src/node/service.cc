@@ -434,7 +434,7 @@ Status NodeService::Commit(Change& c) {
     RETURN_IF_ERROR(batch_broken_);
     const size_t staged = log_stage_.leaves.size();
     const size_t staged_events = log_stage_.events.size();
-    const bool based = log_stage_.base_known;
+    const bool based = log_stage_.state_known;
     Status s = Write(c);
     // (PostgreSQL reports a failed pipelined write here, at the latest.)
     if (s.ok()) {
@@ -446,7 +446,7 @@ Status NodeService::Commit(Change& c) {
       // Its log entries go too; and if it was the change that read the log's state, the lock
       // that read took went with its savepoint: the next change reads it again.
       log_stage_.leaves.resize(staged);
-      log_stage_.base_known = based;
+      log_stage_.state_known = based;
       if (log_stage_.events.size() != staged_events) {
         log_stage_.events.resize(staged_events);
         log_stage_.records.resize(staged_events);
@@ -509,12 +509,11 @@ Status NodeService::Write(Change& c) {
         Status st = tlog::CheckEntrySize(leaves[i].size());
         if (!st.ok()) return st.WithContext("log entry " + std::to_string(i) + " of the change");
       }
-      if (!log_stage_.base_known) {
-        ASSIGN_OR_RETURN(tlog::LogState state, log_->State());  // locks it (PostgreSQL)
-        log_stage_.base = state.size;
-        log_stage_.base_known = true;
+      if (!log_stage_.state_known) {
+        ASSIGN_OR_RETURN(log_stage_.state, log_->State());  // locks it (PostgreSQL)
+        log_stage_.state_known = true;
       }
-      first = log_stage_.base + log_stage_.leaves.size();
+      first = log_stage_.state.size + log_stage_.leaves.size();
       for (std::string& l : leaves) log_stage_.leaves.push_back(std::move(l));
     } else {
       ASSIGN_OR_RETURN(tlog::AppendResult appended, log_->AppendInTransaction(leaves));
@@ -675,14 +674,10 @@ Status NodeService::EndGroup() {
   log_stage_ = LogStage{};
   RETURN_IF_ERROR(batch_broken_);  // nothing of the group will be kept
   if (stage.leaves.empty()) return OkStatus();
-  ASSIGN_OR_RETURN(tlog::AppendResult appended, log_->AppendInTransaction(stage.leaves));
-  if (appended.first_index != stage.base) {
-    // The state read by the group's first append is locked until the commit (PostgreSQL), or
-    // the transaction holds the database's write lock (SQLite): nobody else can have appended.
-    return InternalError("the log grew from " + std::to_string(stage.base) + " to " +
-                         std::to_string(appended.first_index) +
-                         " entries while a group of writes held it");
-  }
+  // The state read by the group's first change is locked until the commit (PostgreSQL), or the
+  // transaction holds the database's write lock (SQLite): nobody else can have appended since,
+  // and it need not be read again.
+  RETURN_IF_ERROR(log_->AppendInTransaction(stage.leaves, std::move(stage.state)).status());
   RETURN_IF_ERROR(writer_->store->InsertEvents(stage.events));
   return writer_->store->InsertLogRecords(stage.records);
 }

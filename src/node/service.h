@@ -333,11 +333,11 @@ class NodeService {
   bool optimistic_ = false;  // a group's savepoints are released without waiting; GUARDED_BY(mu_)
   // The log entries of a group's changes, appended once, just before the group commits: one
   // read of the log's state, one write of each tile touched, one signed checkpoint per group.
-  // Each change gets its indices when it is written (base + leaves before it); a change undone
-  // takes its entries back out. GUARDED_BY(mu_)
+  // Each change gets its indices when it is written (state.size + leaves before it); a change
+  // undone takes its entries back out. GUARDED_BY(mu_)
   struct LogStage {
-    bool base_known = false;  // `base` was read in this group's transaction
-    uint64_t base = 0;        // the log's size when the group began appending
+    bool state_known = false;  // `state` was read in this group's transaction
+    tlog::LogState state;      // the log's state when the group began appending
     std::vector<std::string> leaves;
     // Their events and private records, written together (several rows per statement) after
     // the append; and each request's highest staged event number, which the next change of the

@@ -172,6 +172,12 @@ StatusOr<LogState> Log::State() {
 }
 
 StatusOr<AppendResult> Log::AppendInTransaction(std::span<const std::string> entries) {
+  ASSIGN_OR_RETURN(LogState state, State());
+  return AppendInTransaction(entries, std::move(state));
+}
+
+StatusOr<AppendResult> Log::AppendInTransaction(std::span<const std::string> entries,
+                                                LogState state) {
   if (entries.size() > kMaxBatchEntries) {
     return ResourceExhaustedError("batch of " + std::to_string(entries.size()) +
                                   " entries exceeds the limit of " +
@@ -187,7 +193,6 @@ StatusOr<AppendResult> Log::AppendInTransaction(std::span<const std::string> ent
     return ResourceExhaustedError("batch of " + std::to_string(bytes) +
                                   " bytes exceeds the limit of " + std::to_string(kMaxBatchBytes));
   }
-  ASSIGN_OR_RETURN(LogState state, State());
   if (state.origin != origin()) {
     return FailedPreconditionError("storage now holds the log \"" + state.origin + "\"");
   }

@@ -102,6 +102,10 @@ class Log {
   // Appends inside a write transaction the caller has opened on the same storage (and will
   // commit or roll back). If the caller rolls back, the next append notices and reloads.
   StatusOr<AppendResult> AppendInTransaction(std::span<const std::string> entries);
+  // The same, for a caller that has read the log's state in this transaction already (and
+  // holds it: the transaction locks it), saving the read.
+  StatusOr<AppendResult> AppendInTransaction(std::span<const std::string> entries,
+                                             LogState current);
 
   // Moves the disclosed size forward to `size` ≤ committed size (kFailedPrecondition beyond it
   // or backwards).
