@@ -287,6 +287,27 @@ TEST(Log, CallerRollbackOfAnAppendInTransactionIsNoticed) {
   EXPECT_EQ(log->State()->root, ReferenceRoot(LeafHashes(20), 20));
 }
 
+// A caller that has read the state in its transaction appends from it (no second read); a
+// state of another log is refused.
+TEST(Log, AppendInTransactionFromTheStateTheCallerRead) {
+  MemoryLogStorage storage;
+  auto log = NewLog(&storage);
+  ASSERT_TRUE(log->Append(Entries(0, 10)).ok());
+  ASSERT_TRUE(storage.BeginWrite().ok());
+  LogState state = *log->State();
+  LogState other = state;
+  other.origin = "example.com/another";
+  auto refused = log->AppendInTransaction(Entries(10, 3), other);
+  EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
+  auto r = log->AppendInTransaction(Entries(10, 300), state);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->first_index, 10u);
+  ASSERT_TRUE(storage.Commit().ok());
+  EXPECT_EQ(log->State()->size, 310u);
+  EXPECT_EQ(log->State()->root, ReferenceRoot(LeafHashes(310), 310));
+  EXPECT_TRUE(Log::Open(&storage, TestKey()).ok());
+}
+
 TEST(Log, ProofsFromStoredTilesAtEverySize) {
   MemoryLogStorage storage;
   auto log = NewLog(&storage);
