@@ -809,7 +809,7 @@ Status NodeService::SyncWal() {
     RETURN_IF_ERROR(tx.Begin());
     ASSIGN_OR_RETURN(store::Statement * st,
                      sync_db_->Prepare("SELECT CAST(pg_current_xact_id() AS TEXT)"));
-    RETURN_IF_ERROR(st->Run());
+    RETURN_IF_ERROR(st->RunPipelined());  // sent with the COMMIT: one round trip
     RETURN_IF_ERROR(tx.Commit());
     ++syncs_;
     return OkStatus();
