@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstring>
 #include <set>
+#include <tuple>
 
 #include "core/canonical_json.h"
 #include "core/codec.h"
@@ -341,8 +342,10 @@ struct NodeService::Change {
   std::vector<store::OutboxMessage> outbox;
   std::optional<store::InboxRecord> inbox;
   std::vector<std::pair<std::string, std::string>> delivered;  // message id, receipt
-  // More request updates (a batch of deliveries): the record and its expected version.
-  std::vector<std::pair<store::RequestRecord, int64_t>> updates;
+  bool same_documents = false;  // `update` changes only what UpdateRequestState writes
+  // More request updates (a batch of deliveries): the record, its expected version, and
+  // whether its documents are unchanged.
+  std::vector<std::tuple<store::RequestRecord, int64_t, bool>> updates;
 };
 
 template <typename F>
@@ -472,9 +475,14 @@ Status NodeService::Commit(Change& c) {
 Status NodeService::Write(Change& c) {
   Connection& w = *writer_;
   if (c.insert) RETURN_IF_ERROR(w.store->InsertRequest(*c.insert));
-  if (c.update) RETURN_IF_ERROR(w.store->UpdateRequest(*c.update, c.expected_version));
-  for (const auto& [record, version] : c.updates) {
-    RETURN_IF_ERROR(w.store->UpdateRequest(record, version));
+  // A state change that leaves the request's documents as they were does not rewrite them.
+  auto update = [&](const store::RequestRecord& record, int64_t version, bool same) {
+    return same ? w.store->UpdateRequestState(record, version)
+                : w.store->UpdateRequest(record, version);
+  };
+  if (c.update) RETURN_IF_ERROR(update(*c.update, c.expected_version, c.same_documents));
+  for (const auto& [record, version, same] : c.updates) {
+    RETURN_IF_ERROR(update(record, version, same));
   }
 
   std::vector<std::string> leaves;
@@ -1169,6 +1177,7 @@ StatusOr<store::RequestRecord> NodeService::Act(const Principal& who, std::strin
     c.events.push_back(std::move(pe));
     c.update = updated;
     c.expected_version = r.version;
+    c.same_documents = store::NodeStore::SameDocuments(r, updated);
     RETURN_IF_ERROR(Commit(c));
     return updated;
   });
@@ -1218,6 +1227,7 @@ StatusOr<store::RequestRecord> NodeService::Assign(const Principal& who, std::st
   c.events.push_back(std::move(pe));
   c.update = updated;
   c.expected_version = r.version;
+  c.same_documents = store::NodeStore::SameDocuments(r, updated);
   RETURN_IF_ERROR(Commit(c));
   return updated;
 }
@@ -1537,6 +1547,7 @@ StatusOr<IncomingResult> NodeService::ApplyReceivedDecisionLocked(std::string_vi
   c.events.push_back(std::move(pe));
   c.update = updated;
   c.expected_version = r.version;
+  c.same_documents = store::NodeStore::SameDocuments(r, updated);
   c.inbox = store::InboxRecord{
       std::string(message_id),
       std::string(from_state),
@@ -1598,6 +1609,7 @@ StatusOr<IncomingResult> NodeService::AcceptInformationReplyLocked(std::string_v
   c.events.push_back(std::move(pe));
   c.update = updated;
   c.expected_version = r.version;
+  c.same_documents = store::NodeStore::SameDocuments(r, updated);
   c.inbox = store::InboxRecord{std::string(message_id),
                                std::string(from_state),
                                "information_reply",
@@ -1724,7 +1736,8 @@ StatusOr<bool> NodeService::AddDelivery(
       pe.leaf = LeafFromRequest(kLeafReceiptReceived, now, request);
       pe.request_sha256 = Sha256Hex(r->request_json);
       c.events.push_back(std::move(pe));
-      c.updates.emplace_back(std::move(updated), r->version);
+      const bool same = store::NodeStore::SameDocuments(*r, updated);
+      c.updates.emplace_back(std::move(updated), r->version, same);
     }
   }
   return true;

@@ -368,6 +368,35 @@ Status NodeStore::UpdateRequest(const RequestRecord& r, int64_t expected_version
                            OrEmpty(r.decision_json), OrEmpty(r.conditions_json), respond_by,
                            r.awaiting_answer, OrEmpty(r.assignee), r.created_by, r.created,
                            r.updated, r.version, r.id, expected_version));
+  return CheckUpdated(st, r, expected_version);
+}
+
+Status NodeStore::UpdateRequestState(const RequestRecord& r, int64_t expected_version) {
+  if (r.version != expected_version + 1) {
+    return InternalError("UpdateRequestState: the new version must be the expected version + 1");
+  }
+  ASSIGN_OR_RETURN(Statement * st,
+                   db_->Prepare("UPDATE requests SET state = ?, screening_outcome = NULLIF(CAST(? "
+                                "AS TEXT), ''), respond_by = NULLIF(?, CAST(0 AS BIGINT)), "
+                                "awaiting_answer = ?, assignee = NULLIF(CAST(? AS TEXT), ''), "
+                                "updated = ?, version = ? WHERE id = ? AND version = ?"));
+  RETURN_IF_ERROR(st->Bind(r.state, OrEmpty(r.screening_outcome), OrZero(r.respond_by),
+                           r.awaiting_answer, OrEmpty(r.assignee), r.updated, r.version, r.id,
+                           expected_version));
+  return CheckUpdated(st, r, expected_version);
+}
+
+bool NodeStore::SameDocuments(const RequestRecord& a, const RequestRecord& b) {
+  return a.id == b.id && a.direction == b.direction && a.requesting_state == b.requesting_state &&
+         a.requested_state == b.requested_state && a.urgency == b.urgency &&
+         a.request_json == b.request_json && a.screening_json == b.screening_json &&
+         a.decision_json == b.decision_json && a.conditions_json == b.conditions_json &&
+         a.created_by == b.created_by && a.created == b.created;
+}
+
+// Runs a version-checked update of `r` (pipelined where it can be) and, when it is refused at
+// once, says what is there instead.
+Status NodeStore::CheckUpdated(Statement* st, const RequestRecord& r, int64_t expected_version) {
   Status s = st->RunPipelinedExpecting(
       1, "request " + r.id + " was changed concurrently (it is not at version " +
              std::to_string(expected_version) + " any more); reload it and retry");

@@ -176,6 +176,12 @@ class NodeStore {
   // Writes `r` if the stored version is `expected_version`; r.version must be expected + 1.
   // kAborted when the stored version differs (a concurrent change), kNotFound when absent.
   Status UpdateRequest(const RequestRecord& r, int64_t expected_version);
+  // The same, writing only the columns a state change changes (state, screening outcome,
+  // deadline, awaiting flag, assignee, updated, version) — for a record that has the same
+  // documents as the row it was read from (SameDocuments): the stored JSON is not rewritten.
+  Status UpdateRequestState(const RequestRecord& r, int64_t expected_version);
+  // True when `a` and `b` differ at most in the columns UpdateRequestState writes.
+  static bool SameDocuments(const RequestRecord& a, const RequestRecord& b);
   StatusOr<std::optional<RequestRecord>> GetRequest(std::string_view id);
   // A request and the number of its last event (0 if none), in one read: what a change of it
   // needs to number its next event.
@@ -240,6 +246,7 @@ class NodeStore {
   StatusOr<std::optional<OutboxWithRequest>> GetOutboxWithRequest(std::string_view message_id);
 
  private:
+  Status CheckUpdated(Statement* st, const RequestRecord& r, int64_t expected_version);
   explicit NodeStore(Database* db) : db_(db) {}
   Database* db_;
 };

@@ -112,6 +112,34 @@ TEST_P(NodeStoreTest, UpdateClearsOptionalFields) {
   EXPECT_EQ(store_->GetRequest("XA-1").value(), r);
 }
 
+// A state change that leaves the documents alone writes only the state columns; it is version
+// checked like a whole update; SameDocuments tells the two kinds of change apart.
+TEST_P(NodeStoreTest, StateOnlyUpdatesKeepTheDocuments) {
+  RequestRecord r = Request("XA-1", 10);
+  r.screening_json = "{\"outcome\":\"proceed\"}";
+  ASSERT_TRUE(store_->InsertRequest(r).ok());
+  RequestRecord next = r;
+  next.state = "delivered";
+  next.awaiting_answer = true;
+  next.respond_by = 99;
+  next.assignee = "bo";
+  next.updated = 20;
+  next.version = 2;
+  EXPECT_TRUE(NodeStore::SameDocuments(r, next));
+  ASSERT_TRUE(store_->UpdateRequestState(next, 1).ok());
+  EXPECT_EQ(store_->GetRequest("XA-1").value(), next);
+  Status stale = store_->UpdateRequestState(next, 1);  // no longer at version 1
+  EXPECT_EQ(stale.code(), StatusCode::kAborted) << stale.ToString();
+  RequestRecord skipped = next;
+  skipped.version = 4;
+  EXPECT_EQ(store_->UpdateRequestState(skipped, 2).code(), StatusCode::kInternal);
+  RequestRecord changed = next;
+  changed.request_json = "{\"changed\":true}";
+  EXPECT_FALSE(NodeStore::SameDocuments(next, changed));
+  changed.decision_json = "{}";
+  EXPECT_FALSE(NodeStore::SameDocuments(next, changed));
+}
+
 TEST_P(NodeStoreTest, ListFiltersPagesAndCountsOverdue) {
   for (int i = 0; i < 7; ++i) {
     RequestRecord r = Request("XA-" + std::to_string(i), 100 + i / 2,  // equal created times
