@@ -262,6 +262,17 @@ ProfileRecord ReadProfile(Statement* st) {
   return p;
 }
 
+InboxRecord ReadInbox(Statement* st) {
+  InboxRecord r;
+  r.message_id = st->Text(0);
+  r.sender = st->Text(1);
+  r.kind = st->Text(2);
+  r.body_sha256 = st->Text(3);
+  r.request_id = OptText(st, 4);
+  r.received = st->Int64(5);
+  return r;
+}
+
 PeerRecord ReadPeer(Statement* st) {
   PeerRecord p;
   p.state = st->Text(0);
@@ -754,16 +765,7 @@ StatusOr<NodeStore::InboxCheck> NodeStore::CheckInbox(std::string_view message_i
   ASSIGN_OR_RETURN(bool row, st->Step());
   InboxCheck out;
   if (row) {
-    if (!st->IsNull(0)) {
-      InboxRecord r;
-      r.message_id = st->Text(0);
-      r.sender = st->Text(1);
-      r.kind = st->Text(2);
-      r.body_sha256 = st->Text(3);
-      r.request_id = OptText(st, 4);
-      r.received = st->Int64(5);
-      out.inbox = std::move(r);
-    }
+    if (!st->IsNull(0)) out.inbox = ReadInbox(st);
     out.request_exists = st->Int64(6) > 0;
   }
   st->Reset();
@@ -791,16 +793,7 @@ StatusOr<std::optional<InboxRecord>> NodeStore::GetInbox(std::string_view messag
                    db_->Prepare("SELECT message_id, sender, kind, body_sha256, request_id, "
                                 "received FROM inbox WHERE message_id = ?"));
   RETURN_IF_ERROR(st->Bind(message_id));
-  return One<InboxRecord>(st, [](Statement* s) {
-    InboxRecord r;
-    r.message_id = s->Text(0);
-    r.sender = s->Text(1);
-    r.kind = s->Text(2);
-    r.body_sha256 = s->Text(3);
-    r.request_id = OptText(s, 4);
-    r.received = s->Int64(5);
-    return r;
-  });
+  return One<InboxRecord>(st, ReadInbox);
 }
 
 // --- outbox --------------------------------------------------------------------------------

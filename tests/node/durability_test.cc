@@ -33,6 +33,41 @@ int64_t Count(ServiceFixture& f, const std::string& table) {
   return n;
 }
 
+// `n` requests drafted and submitted by `xa` to XB: the messages waiting in its outbox.
+std::vector<store::OutboxMessage> SubmittedToXB(ServiceFixture& xa, int n) {
+  EXPECT_TRUE(
+      xa.service->AddPeer(kAdmin, {"XB", "http://127.0.0.1:9", RandomKey(), RandomKey(), ""}, false)
+          .ok());
+  ActionInput submit;
+  submit.action = workflow::Action::kSubmit;
+  for (int i = 0; i < n; ++i) {
+    auto d = xa.service->CreateDraft(kOfficer, boost::json::serialize(DraftBody("XA", "XB")));
+    EXPECT_TRUE(d.ok());
+    if (d.ok()) {
+      EXPECT_TRUE(xa.service->Act(kOfficer, d->record.id, submit).ok());
+    }
+  }
+  return xa.service->DueMessages(xa.clock.Now(), 2 * n + 10).value();
+}
+
+// Makes `f`'s database refuse (with "refused by the test") a row inserted into `table` whose
+// `column` is one of `values`: a write the node cannot foresee, on either backend.
+Status RefuseInserts(ServiceFixture& f, store::Dialect dialect, const std::string& table,
+                     const std::string& column, const std::vector<std::string>& values) {
+  std::string list;
+  for (const std::string& v : values) list += (list.empty() ? "'" : ", '") + v + "'";
+  const std::string sql =
+      dialect == store::Dialect::kSqlite
+          ? "CREATE TRIGGER refuse_some BEFORE INSERT ON " + table + " WHEN NEW." + column +
+                " IN (" + list + ") BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
+          : "CREATE FUNCTION refuse_some() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW." +
+                column + " IN (" + list +
+                ") THEN RAISE EXCEPTION 'refused by the test'; END IF; RETURN NEW; END $$; "
+                "CREATE TRIGGER refuse_some BEFORE INSERT ON " +
+                table + " FOR EACH ROW EXECUTE FUNCTION refuse_some()";
+  return f.OpenDb()->Exec(sql);
+}
+
 // Group commit on both backends: SQLite shares fdatasyncs of the WAL; PostgreSQL commits with
 // synchronous_commit off and shares durable barrier commits on a second connection.
 class GroupCommitOnBothBackends : public ::testing::TestWithParam<store::Dialect> {};
@@ -143,17 +178,7 @@ TEST_P(IncomingBatchOnBothBackends, EachMessageSucceedsOrFailsAlone) {
   store::testing::TestDatabase db(GetParam());
   ASSERT_TRUE(db.status().ok()) << db.status().ToString();
   ServiceFixture xb("XB", Disclosure::kEmbargo, nullptr, db.url());
-  ASSERT_TRUE(
-      xa.service->AddPeer(kAdmin, {"XB", "http://127.0.0.1:9", RandomKey(), RandomKey(), ""}, false)
-          .ok());
-  ActionInput submit;
-  submit.action = workflow::Action::kSubmit;
-  for (int i = 0; i < 3; ++i) {
-    auto d = xa.service->CreateDraft(kOfficer, boost::json::serialize(DraftBody("XA", "XB")));
-    ASSERT_TRUE(d.ok());
-    ASSERT_TRUE(xa.service->Act(kOfficer, d->record.id, submit).ok());
-  }
-  auto due = xa.service->DueMessages(xa.clock.Now(), 10).value();
+  const std::vector<store::OutboxMessage> due = SubmittedToXB(xa, 3);
   ASSERT_EQ(due.size(), 3u);
   boost::json::object misaddressed = boost::json::parse(due[1].body).as_object();
   misaddressed["requested_state"] = "XD";
@@ -212,33 +237,11 @@ TEST_P(StagedLogEntriesOnBothBackends, AFailedChangeTakesItsEntriesBack) {
   store::testing::TestDatabase db(GetParam());
   ASSERT_TRUE(db.status().ok()) << db.status().ToString();
   ServiceFixture xb("XB", Disclosure::kEmbargo, nullptr, db.url());
-  ASSERT_TRUE(
-      xa.service->AddPeer(kAdmin, {"XB", "http://127.0.0.1:9", RandomKey(), RandomKey(), ""}, false)
-          .ok());
-  ActionInput submit;
-  submit.action = workflow::Action::kSubmit;
-  for (int i = 0; i < 5; ++i) {
-    auto d = xa.service->CreateDraft(kOfficer, boost::json::serialize(DraftBody("XA", "XB")));
-    ASSERT_TRUE(d.ok());
-    ASSERT_TRUE(xa.service->Act(kOfficer, d->record.id, submit).ok());
-  }
-  auto due = xa.service->DueMessages(xa.clock.Now(), 10).value();
+  const std::vector<store::OutboxMessage> due = SubmittedToXB(xa, 5);
   ASSERT_EQ(due.size(), 5u);
-  {
-    auto conn = xb.OpenDb();
-    const std::string refused = "'" + due[0].message_id + "', '" + due[3].message_id + "'";
-    const std::string sql =
-        GetParam() == store::Dialect::kSqlite
-            ? "CREATE TRIGGER refuse_some BEFORE INSERT ON inbox WHEN NEW.message_id IN (" +
-                  refused + ") BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
-            : "CREATE FUNCTION refuse_some() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF "
-              "NEW.message_id IN (" +
-                  refused +
-                  ") THEN RAISE EXCEPTION 'refused by the test'; END IF; RETURN NEW; END $$; "
-                  "CREATE TRIGGER refuse_some BEFORE INSERT ON inbox FOR EACH ROW EXECUTE "
-                  "FUNCTION refuse_some()";
-    ASSERT_TRUE(conn->Exec(sql).ok());
-  }
+  ASSERT_TRUE(
+      RefuseInserts(xb, GetParam(), "inbox", "message_id", {due[0].message_id, due[3].message_id})
+          .ok());
   auto checkpoints = [&] { return Count(xb, "tlog_checkpoints"); };  // one per transaction
   const int64_t appended = checkpoints();
   auto message = [&](int i) {
@@ -303,22 +306,9 @@ TEST_P(CombinedWriteRefusedOnBothBackends, OnlyTheRefusedChangesFail) {
     ASSERT_TRUE(d.ok());
     ids.push_back(d->record.id);
   }
-  std::string refused;  // every fifth request
-  for (int i = 0; i < kRequests; i += 5) refused += (refused.empty() ? "'" : ", '") + ids[i] + "'";
-  {
-    auto conn = f.OpenDb();
-    const std::string sql =
-        GetParam() == store::Dialect::kSqlite
-            ? "CREATE TRIGGER refuse_some BEFORE INSERT ON outbox WHEN NEW.request_id IN (" +
-                  refused + ") BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
-            : "CREATE FUNCTION refuse_some() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF "
-              "NEW.request_id IN (" +
-                  refused +
-                  ") THEN RAISE EXCEPTION 'refused by the test'; END IF; RETURN NEW; END $$; "
-                  "CREATE TRIGGER refuse_some BEFORE INSERT ON outbox FOR EACH ROW EXECUTE "
-                  "FUNCTION refuse_some()";
-    ASSERT_TRUE(conn->Exec(sql).ok());
-  }
+  std::vector<std::string> refused;  // every fifth request
+  for (int i = 0; i < kRequests; i += 5) refused.push_back(ids[i]);
+  ASSERT_TRUE(RefuseInserts(f, GetParam(), "outbox", "request_id", refused).ok());
   const uint64_t before = f.service->LogState().value().size;
   std::vector<Status> results(kRequests);
   std::vector<std::thread> threads;
