@@ -205,16 +205,38 @@ InboxAnswer Inbox::Receive(std::string_view wire, std::string_view remote) {
 std::vector<InboxAnswer> Inbox::ReceiveBatch(std::span<const std::string> wires,
                                              std::string_view remote) {
   std::vector<InboxAnswer> out(wires.size());
-  std::vector<OpenedEnvelope> envelopes;
-  std::vector<size_t> where;
+  std::vector<OpenedEnvelope> opened;
+  std::vector<size_t> opened_at;
   std::set<std::string> ids;
   std::vector<size_t> again;  // a message id twice in one batch: the later ones after the rest
   for (size_t i = 0; i < wires.size(); ++i) {
-    Screened s = Screen(wires[i], remote);
+    Screened s = Open(wires[i], remote);
     if (s.answer) {
       out[i] = std::move(*s.answer);
     } else if (!ids.insert(s.envelope->message.id).second) {
       again.push_back(i);
+    } else {
+      opened.push_back(std::move(*s.envelope));
+      opened_at.push_back(i);
+    }
+  }
+  // The opened envelopes' message ids, looked up together.
+  std::vector<std::string> lookup;
+  lookup.reserve(opened.size());
+  for (const OpenedEnvelope& e : opened) lookup.push_back(e.message.id);
+  std::vector<StatusOr<std::optional<SeenMessage>>> seen;
+  if (!lookup.empty()) seen = handler_->LookupBatch(lookup);
+  std::vector<OpenedEnvelope> envelopes;
+  std::vector<size_t> where;
+  for (size_t k = 0; k < opened.size(); ++k) {
+    const size_t i = opened_at[k];
+    Screened s = Seen(std::move(opened[k]),
+                      k < seen.size() ? seen[k]
+                                      : StatusOr<std::optional<SeenMessage>>(
+                                            InternalError("the node gave no lookup result")),
+                      wires[i], remote);
+    if (s.answer) {
+      out[i] = std::move(*s.answer);
     } else {
       envelopes.push_back(std::move(*s.envelope));
       where.push_back(i);
@@ -233,6 +255,13 @@ std::vector<InboxAnswer> Inbox::ReceiveBatch(std::span<const std::string> wires,
 }
 
 Inbox::Screened Inbox::Screen(std::string_view wire, std::string_view remote) {
+  Screened s = Open(wire, remote);
+  if (s.answer) return s;
+  const std::string id = s.envelope->message.id;
+  return Seen(std::move(*s.envelope), handler_->Lookup(id), wire, remote);
+}
+
+Inbox::Screened Inbox::Open(std::string_view wire, std::string_view remote) {
   Status directory_error;
   TrustLookup trust = [&](std::string_view state) -> std::optional<PeerKeys> {
     StatusOr<std::optional<PeerInfo>> p = peers_->Find(state);
@@ -261,8 +290,11 @@ Inbox::Screened Inbox::Screen(std::string_view wire, std::string_view remote) {
   if (gossip_ != nullptr && !env.message.checkpoint.empty()) {
     gossip_->Offer(env.from, env.message.checkpoint);
   }
+  return Screened{std::nullopt, std::move(env)};
+}
 
-  StatusOr<std::optional<SeenMessage>> seen = handler_->Lookup(env.message.id);
+Inbox::Screened Inbox::Seen(OpenedEnvelope env, const StatusOr<std::optional<SeenMessage>>& seen,
+                            std::string_view wire, std::string_view remote) {
   if (!seen.ok()) {
     InboxAnswer a;
     a.http_status = 503;

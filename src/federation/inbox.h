@@ -89,6 +89,11 @@ class Inbox {
     std::optional<OpenedEnvelope> envelope;
   };
   Screened Screen(std::string_view wire, std::string_view remote);
+  // Screen in two parts, for a batch whose message ids are looked up together: the envelope
+  // opened (steps 1–2), then what its lookup says (step 3).
+  Screened Open(std::string_view wire, std::string_view remote);
+  Screened Seen(OpenedEnvelope env, const StatusOr<std::optional<SeenMessage>>& seen,
+                std::string_view wire, std::string_view remote);
   // Steps 4–5 once the node has applied (or refused) the message.
   InboxAnswer Outcome(const OpenedEnvelope& env, const StatusOr<Handled>& handled,
                       std::string_view wire, std::string_view remote);

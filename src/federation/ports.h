@@ -126,6 +126,15 @@ class MessageHandler {
   }
   // The message id as already received, if it was.
   virtual StatusOr<std::optional<SeenMessage>> Lookup(const std::string& message_id) = 0;
+  // The same for several message ids, one answer each, in order. A node reads them together;
+  // by default, one by one.
+  virtual std::vector<StatusOr<std::optional<SeenMessage>>> LookupBatch(
+      std::span<const std::string> message_ids) {
+    std::vector<StatusOr<std::optional<SeenMessage>>> out;
+    out.reserve(message_ids.size());
+    for (const std::string& id : message_ids) out.push_back(Lookup(id));
+    return out;
+  }
 };
 
 // This node's latest signed log checkpoint (C2SP note text), carried in envelopes and receipts.

@@ -320,6 +320,24 @@ struct FederationRuntime::Adapters : federation::OutboxPort,
         federation::SeenMessage{r->body_sha256, r->received});
   }
 
+  std::vector<StatusOr<std::optional<federation::SeenMessage>>> LookupBatch(
+      std::span<const std::string> ids) override {
+    std::vector<StatusOr<std::optional<federation::SeenMessage>>> out;
+    out.reserve(ids.size());
+    StatusOr<std::vector<std::optional<store::InboxRecord>>> found = svc->FindInboxMessages(ids);
+    for (size_t i = 0; i < ids.size(); ++i) {
+      if (!found.ok()) {
+        out.push_back(found.status());
+      } else if (!(*found)[i]) {
+        out.push_back(std::optional<federation::SeenMessage>());
+      } else {
+        out.push_back(std::optional<federation::SeenMessage>(
+            federation::SeenMessage{(*found)[i]->body_sha256, (*found)[i]->received}));
+      }
+    }
+    return out;
+  }
+
   // --- PeerDirectory ---
   Status LoadPeers() {  // requires peers_mu
     ASSIGN_OR_RETURN(std::vector<store::PeerRecord> list, svc->ListPeers());

@@ -1386,18 +1386,24 @@ StatusOr<IncomingResult> NodeService::AcceptIncomingRequest(std::string_view fro
 
 StatusOr<IncomingResult> NodeService::AcceptIncomingRequestLocked(std::string_view from_state,
                                                                   std::string_view message_id,
-                                                                  std::string_view request_json) {
+                                                                  std::string_view request_json,
+                                                                  ReadIncoming* read) {
   // One read for both checks: the message id seen before (a duplicate, or a replay), and the
   // request id known already.
-  StatusOr<Request> parsed = ParseRequest(request_json);
-  const std::string parsed_id = parsed.ok() && parsed->id ? *parsed->id : std::string();
-  ASSIGN_OR_RETURN(store::NodeStore::InboxCheck check,
-                   writer_->store->CheckInbox(message_id, parsed_id));
+  std::optional<ReadIncoming> mine;
+  if (read == nullptr) {
+    mine.emplace(ReadIncoming{ParseRequest(request_json), {}});
+    const StatusOr<Request>& p = mine->parsed;
+    const std::string parsed_id = p.ok() && p->id ? *p->id : std::string();
+    ASSIGN_OR_RETURN(mine->check, writer_->store->CheckInbox(message_id, parsed_id));
+    read = &*mine;
+  }
+  const store::NodeStore::InboxCheck& check = read->check;
   ASSIGN_OR_RETURN(std::optional<IncomingResult> dup,
                    DuplicateOf(check.inbox, message_id, request_json));
   if (dup) return *dup;
-  RETURN_IF_ERROR(parsed.status());
-  Request& request = *parsed;
+  RETURN_IF_ERROR(read->parsed.status());
+  const Request& request = *read->parsed;
   if (!request.id) return InvalidArgumentError("a received request must carry its id", "/id");
   if (request.requesting_state.str() != from_state) {
     return InvalidArgumentError("the request is from " + request.requesting_state.str() +
@@ -1643,6 +1649,29 @@ std::vector<StatusOr<IncomingResult>> NodeService::AcceptIncomingBatch(
     return InvalidArgumentError("this node does not accept messages of kind " +
                                 std::string(m.kind));
   };
+  // The requests are parsed before the writer is taken; under it, all their message and
+  // request ids are checked in one read (NodeStore::CheckInboxes) instead of one each.
+  std::vector<std::optional<ReadIncoming>> reads(messages.size());
+  for (size_t i = 0; i < messages.size(); ++i) {
+    if (messages[i].kind == "request")
+      reads[i].emplace(ReadIncoming{ParseRequest(messages[i].body), {}});
+  }
+  auto check_all = [&]() -> Status {
+    std::vector<store::NodeStore::InboxKey> keys;
+    std::vector<size_t> which;
+    std::set<std::string_view> ids;
+    for (size_t i = 0; i < messages.size(); ++i) {
+      // A message id twice (callers send distinct ones) is checked on its own, after the first.
+      if (!reads[i] || !ids.insert(messages[i].message_id).second) continue;
+      const StatusOr<Request>& p = reads[i]->parsed;
+      keys.push_back({messages[i].message_id, p.ok() && p->id ? std::string_view(*p->id) : ""});
+      which.push_back(i);
+    }
+    ASSIGN_OR_RETURN(std::vector<store::NodeStore::InboxCheck> checks,
+                     writer_->store->CheckInboxes(keys));
+    for (size_t k = 0; k < which.size(); ++k) reads[which[k]]->check = std::move(checks[k]);
+    return OkStatus();
+  };
   WriteLock lock(this);
   lock.KeepAfterCommit();  // a failed batch falls back to one transaction per message
   store::Database& db = *writer_->db;
@@ -1656,11 +1685,31 @@ std::vector<StatusOr<IncomingResult>> NodeService::AcceptIncomingBatch(
     store::Transaction tx(&db);
     committed = tx.Begin();
     if (!committed.ok()) break;
+    committed = check_all();
+    if (!committed.ok()) break;
     BeginGroup();
     optimistic_ = optimistic;
     // Each message's change is its own savepoint (Commit): one that fails is undone alone.
+    // What the checks read is kept up to date with the batch's own writes: a request accepted
+    // here makes its id known to the messages after it.
+    std::set<std::string> accepted;
+    std::set<std::string_view> checked;
     for (size_t i = 0; i < messages.size() && batch_broken_.ok(); ++i) {
-      out.push_back(apply(messages[i]));
+      const IncomingMessage& m = messages[i];
+      if (!reads[i] || !checked.insert(m.message_id).second) {
+        out.push_back(apply(m));
+        continue;
+      }
+      ReadIncoming& read = *reads[i];
+      if (read.parsed.ok() && read.parsed->id && accepted.count(*read.parsed->id) != 0) {
+        read.check.request_exists = true;
+      }
+      StatusOr<IncomingResult> r = [&]() -> StatusOr<IncomingResult> {
+        RETURN_IF_ERROR(CheckSender(m.from_state, m.message_id));
+        return AcceptIncomingRequestLocked(m.from_state, m.message_id, m.body, &read);
+      }();
+      if (r.ok() && !r->duplicate) accepted.insert(r->request_id);
+      out.push_back(std::move(r));
     }
     optimistic_ = false;
     committed = EndGroup();
@@ -1850,6 +1899,24 @@ StatusOr<std::optional<store::InboxRecord>> NodeService::FindInboxMessage(
   // applied through the writer, which checks again.
   if (r) RETURN_IF_ERROR(SyncReserved());
   return r;
+}
+
+StatusOr<std::vector<std::optional<store::InboxRecord>>> NodeService::FindInboxMessages(
+    std::span<const std::string> message_ids) {
+  std::vector<store::NodeStore::InboxKey> keys;
+  keys.reserve(message_ids.size());
+  for (const std::string& id : message_ids) keys.push_back({id, ""});
+  ASSIGN_OR_RETURN(std::vector<store::NodeStore::InboxCheck> checks,
+                   WithReader([&](Connection& c) { return c.store->CheckInboxes(keys); }));
+  std::vector<std::optional<store::InboxRecord>> out;
+  out.reserve(checks.size());
+  bool any = false;
+  for (store::NodeStore::InboxCheck& c : checks) {
+    any = any || c.inbox.has_value();
+    out.push_back(std::move(c.inbox));
+  }
+  if (any) RETURN_IF_ERROR(SyncReserved());  // as FindInboxMessage
+  return out;
 }
 
 // --- the log -------------------------------------------------------------------------------

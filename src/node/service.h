@@ -22,7 +22,8 @@
 //       several in one transaction.
 //   RecordDeliveryFailure(message_id, next, error)  reschedules an outbox message.
 //   DueMessages(now, limit), OutboxDepth()          what the worker sends next.
-//   FindInboxMessage(id), FindOutboxMessage(id)     what was received / sent under an id.
+//   FindInboxMessage(id), FindOutboxMessage(id)     what was received / sent under an id
+//       (FindInboxMessages: several ids in one read).
 // Message bodies are described in docs/formats/node-store.md ("Messages").
 //
 // Concurrency: thread-safe. Writes are serialised on one writer connection (the log has one
@@ -234,6 +235,9 @@ class NodeService {
   StatusOr<std::optional<store::OutboxMessage>> FindOutboxMessage(std::string_view message_id);
   // An accepted message, for the inbox's deduplication before it does any work.
   StatusOr<std::optional<store::InboxRecord>> FindInboxMessage(std::string_view message_id);
+  // The same for several message ids, one answer each, in order (read together).
+  StatusOr<std::vector<std::optional<store::InboxRecord>>> FindInboxMessages(
+      std::span<const std::string> message_ids);
 
   // --- the log ---
   // Releases entry bundles past the embargo (all of them when disclosure is immediate).
@@ -281,9 +285,17 @@ class NodeService {
   Status Write(Change& change);   // requires mu_ and an open transaction
   std::vector<Status> RecordDeliveriesLocked(
       const std::vector<std::pair<std::string, std::string>>& receipts);  // requires mu_
+  // A received request as AcceptIncomingBatch reads it for the writer: parsed before the
+  // writer is taken, and its message and request ids checked with the batch's other messages.
+  struct ReadIncoming {
+    StatusOr<Request> parsed;
+    store::NodeStore::InboxCheck check;
+  };
+  // `read`: what the batch read already (else the request is parsed and checked here).
   StatusOr<IncomingResult> AcceptIncomingRequestLocked(std::string_view from_state,
                                                        std::string_view message_id,
-                                                       std::string_view request_json);
+                                                       std::string_view request_json,
+                                                       ReadIncoming* read = nullptr);
   StatusOr<IncomingResult> ApplyReceivedDecisionLocked(std::string_view from_state,
                                                        std::string_view message_id,
                                                        std::string_view answer_json);

@@ -262,16 +262,17 @@ ProfileRecord ReadProfile(Statement* st) {
   return p;
 }
 
-InboxRecord ReadInbox(Statement* st) {
+InboxRecord ReadInboxAt(Statement* st, int at) {
   InboxRecord r;
-  r.message_id = st->Text(0);
-  r.sender = st->Text(1);
-  r.kind = st->Text(2);
-  r.body_sha256 = st->Text(3);
-  r.request_id = OptText(st, 4);
-  r.received = st->Int64(5);
+  r.message_id = st->Text(at);
+  r.sender = st->Text(at + 1);
+  r.kind = st->Text(at + 2);
+  r.body_sha256 = st->Text(at + 3);
+  r.request_id = OptText(st, at + 4);
+  r.received = st->Int64(at + 5);
   return r;
 }
+InboxRecord ReadInbox(Statement* st) { return ReadInboxAt(st, 0); }
 
 PeerRecord ReadPeer(Statement* st) {
   PeerRecord p;
@@ -755,20 +756,48 @@ Status NodeStore::InsertInbox(const InboxRecord& r) {
 
 StatusOr<NodeStore::InboxCheck> NodeStore::CheckInbox(std::string_view message_id,
                                                       std::string_view request_id) {
-  ASSIGN_OR_RETURN(
-      Statement * st,
-      db_->Prepare(
-          "SELECT i.message_id, i.sender, i.kind, i.body_sha256, i.request_id, i.received, "
-          "(SELECT count(*) FROM requests WHERE id = ?) FROM (SELECT 1 AS one) AS one "
-          "LEFT JOIN inbox i ON i.message_id = ?"));
-  RETURN_IF_ERROR(st->Bind(request_id, message_id));
-  ASSIGN_OR_RETURN(bool row, st->Step());
-  InboxCheck out;
-  if (row) {
-    if (!st->IsNull(0)) out.inbox = ReadInbox(st);
-    out.request_exists = st->Int64(6) > 0;
+  const InboxKey key{message_id, request_id};
+  ASSIGN_OR_RETURN(std::vector<InboxCheck> checks, CheckInboxes(std::span(&key, 1)));
+  return std::move(checks.front());
+}
+
+StatusOr<std::vector<NodeStore::InboxCheck>> NodeStore::CheckInboxes(
+    std::span<const InboxKey> keys) {
+  // kCheckRows keys per statement (the last one padded with keys that match nothing: no
+  // message or request id is empty), each row numbered so that the answers come back in order.
+  static const std::string sql = [] {
+    std::string s =
+        "SELECT k.column1, i.message_id, i.sender, i.kind, i.body_sha256, i.request_id, "
+        "i.received, (SELECT count(*) FROM requests WHERE id = k.column3) FROM (VALUES ";
+    for (size_t r = 0; r < kCheckRows; ++r) {
+      if (r > 0) s += ", ";
+      s += "(" + std::to_string(r) + ", CAST(? AS TEXT), CAST(? AS TEXT))";
+    }
+    return s + ") AS k LEFT JOIN inbox i ON i.message_id = k.column2 ORDER BY k.column1";
+  }();
+  std::vector<InboxCheck> out(keys.size());
+  for (size_t start = 0; start < keys.size(); start += kCheckRows) {
+    ASSIGN_OR_RETURN(Statement * st, db_->Prepare(sql));
+    for (size_t r = 0; r < kCheckRows; ++r) {
+      const InboxKey none;
+      const InboxKey& k = start + r < keys.size() ? keys[start + r] : none;
+      RETURN_IF_ERROR(st->BindAt(static_cast<int>(2 * r + 1), k.message_id));
+      RETURN_IF_ERROR(st->BindAt(static_cast<int>(2 * r + 2), k.request_id));
+    }
+    while (true) {
+      StatusOr<bool> row = st->Step();
+      if (!row.ok()) {
+        st->Reset();
+        return row.status();
+      }
+      if (!*row) break;
+      const size_t at = start + static_cast<size_t>(st->Int64(0));
+      if (at >= keys.size()) continue;  // padding
+      if (!st->IsNull(1)) out[at].inbox = ReadInboxAt(st, 1);
+      out[at].request_exists = st->Int64(7) > 0;
+    }
+    st->Reset();
   }
-  st->Reset();
   return out;
 }
 

@@ -237,6 +237,14 @@ class NodeStore {
     bool request_exists = false;
   };
   StatusOr<InboxCheck> CheckInbox(std::string_view message_id, std::string_view request_id);
+  // The same for several messages at once, one answer per key in order (kCheckRows keys per
+  // statement). An empty request id is known to no one.
+  struct InboxKey {
+    std::string_view message_id;
+    std::string_view request_id;
+  };
+  static constexpr size_t kCheckRows = 16;
+  StatusOr<std::vector<InboxCheck>> CheckInboxes(std::span<const InboxKey> keys);
   // An outbox message with its request (if it has one and it is there) and that request's last
   // event number, in one read: what recording its delivery needs.
   struct OutboxWithRequest {

@@ -159,8 +159,29 @@ class FakeNode : public MessageHandler {
     std::lock_guard<std::mutex> lock(mu_);
     return batch_sizes_;
   }
+  std::vector<StatusOr<std::optional<SeenMessage>>> LookupBatch(
+      std::span<const std::string> ids) override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      lookup_batch_sizes_.push_back(ids.size());
+      if (lookup_error_) {
+        return std::vector<StatusOr<std::optional<SeenMessage>>>(ids.size(), *lookup_error_);
+      }
+    }
+    return MessageHandler::LookupBatch(ids);
+  }
+  std::vector<size_t> lookup_batch_sizes() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return lookup_batch_sizes_;
+  }
+  // Lookups fail with `s` (the inbox cannot be read) until cleared with nullopt.
+  void FailLookups(std::optional<Status> s) {
+    std::lock_guard<std::mutex> lock(mu_);
+    lookup_error_ = std::move(s);
+  }
   StatusOr<std::optional<SeenMessage>> Lookup(const std::string& id) override {
     std::lock_guard<std::mutex> lock(mu_);
+    if (lookup_error_) return *lookup_error_;
     if (hide_lookups_) return std::optional<SeenMessage>();
     auto it = seen_.find(id);
     if (it == seen_.end()) return std::optional<SeenMessage>();
@@ -186,6 +207,8 @@ class FakeNode : public MessageHandler {
 
  private:
   std::vector<size_t> batch_sizes_;
+  std::vector<size_t> lookup_batch_sizes_;
+  std::optional<Status> lookup_error_;
   std::mutex mu_;
   std::map<std::string, SeenMessage> seen_;
   std::vector<Applied> applied_;

@@ -352,6 +352,32 @@ TEST_F(InboxTest, ABatchOfNewMessagesGoesToTheNodeInOneCall) {
   EXPECT_EQ(node_.applied().size(), 10u);
   ASSERT_EQ(node_.batch_sizes().size(), 1u);
   EXPECT_EQ(node_.batch_sizes()[0], 10u);
+  // Their ids were looked up together, once.
+  EXPECT_EQ(node_.lookup_batch_sizes(), std::vector<size_t>{10u});
+}
+
+TEST_F(InboxTest, ABatchWhoseIdsCannotBeLookedUpIsAnsweredTryLater) {
+  std::vector<std::string> wires;
+  for (int i = 0; i < 3; ++i) {
+    wires.push_back(
+        Seal(Message{NewMessageId(), "request", R"({"n":)" + std::to_string(i) + "}", ""}));
+  }
+  wires.push_back("not json");  // refused before any lookup
+  node_.FailLookups(UnavailableError("database down"));
+  std::vector<InboxAnswer> answers = inbox_->ReceiveBatch(wires, "10.0.0.1");
+  ASSERT_EQ(answers.size(), 4u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(answers[i].http_status, 503);
+    EXPECT_EQ(answers[i].error.code(), StatusCode::kUnavailable);
+  }
+  EXPECT_EQ(answers[3].http_status, 400);
+  EXPECT_EQ(node_.handle_calls(), 0);  // nothing applied
+  EXPECT_EQ(node_.lookup_batch_sizes(), std::vector<size_t>{3u});
+  // Sent again once the inbox can be read: applied, once each.
+  node_.FailLookups(std::nullopt);
+  answers = inbox_->ReceiveBatch(std::span(wires).first(3), "10.0.0.1");
+  for (const InboxAnswer& a : answers) EXPECT_EQ(a.http_status, 200) << a.error.ToString();
+  EXPECT_EQ(node_.applied().size(), 3u);
 }
 
 TEST(BatchFormatTest, RoundTripsAndSizesExactly) {

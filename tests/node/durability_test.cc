@@ -204,6 +204,8 @@ TEST_P(IncomingBatchOnBothBackends, EachMessageSucceedsOrFailsAlone) {
   EXPECT_TRUE(r[3]->duplicate);
   EXPECT_EQ(r[3]->request_id, r[0]->request_id);
   EXPECT_EQ(r[4].status().code(), StatusCode::kAlreadyExists);
+  // (found before any write: the node says what exists, not how the database refused it)
+  EXPECT_EQ(r[4].status().message(), "a request with id " + r[0]->request_id + " already exists");
   EXPECT_EQ(r[5].status().code(), StatusCode::kInvalidArgument);
   ASSERT_TRUE(r[6].ok()) << r[6].status().ToString();
   // Three requests, each received and screened: two events and two leaves apiece.
@@ -214,6 +216,25 @@ TEST_P(IncomingBatchOnBothBackends, EachMessageSucceedsOrFailsAlone) {
   EXPECT_EQ(Count(xb, "inbox"), 3);
   EXPECT_FALSE(xb.service->FindInboxMessage(other_id).value().has_value());
   EXPECT_EQ(xb.service->GetRequest(r[6]->request_id).value().events.size(), 2u);
+  // What earlier batches received, as the next batch's one read of the inbox finds it: the
+  // same message again (a duplicate), its id with other content (a replay), its request
+  // under a new message id (a conflict).
+  const std::string fresh_id(32, 'd');
+  auto again = xb.service->AcceptIncomingBatch(std::vector<IncomingMessage>{
+      {"XA", due[2].message_id, "request", due[2].body},
+      {"XA", due[0].message_id, "request", due[1].body},
+      {"XA", fresh_id, "request", due[1].body},
+  });
+  ASSERT_EQ(again.size(), 3u);
+  ASSERT_TRUE(again[0].ok()) << again[0].status().ToString();
+  EXPECT_TRUE(again[0]->duplicate);
+  EXPECT_EQ(again[0]->request_id, r[6]->request_id);
+  EXPECT_EQ(again[1].status().code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(again[2].status().code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(again[2].status().message(),
+            "a request with id " + r[2]->request_id + " already exists");
+  EXPECT_FALSE(xb.service->FindInboxMessage(fresh_id).value().has_value());
+  EXPECT_EQ(xb.service->LogState().value().size, 6u);
   // Too many messages for one batch: each is refused, nothing is applied.
   std::vector<IncomingMessage> many(kMaxIncomingBatch + 1, batch[0]);
   auto over = xb.service->AcceptIncomingBatch(many);

@@ -324,6 +324,25 @@ TEST_P(NodeStoreTest, CombinedLookupsReadWhatTheSeparateOnesRead) {
   EXPECT_FALSE(fresh.request_exists);
   auto no_id = store_->CheckInbox(std::string(32, 'b'), "").value();
   EXPECT_FALSE(no_id.request_exists);
+
+  // Many at once, in order, over more than one statement's worth of keys.
+  std::vector<std::string> ids;
+  std::vector<NodeStore::InboxKey> keys;
+  for (size_t i = 0; i < NodeStore::kCheckRows + 5; ++i) ids.push_back(std::string(32, 'c'));
+  for (size_t i = 0; i < ids.size(); ++i) ids[i].replace(0, 4, std::to_string(1000 + i));
+  for (size_t i = 0; i < ids.size(); ++i) {
+    keys.push_back({ids[i], i % 3 == 0 ? "XA-1" : (i % 3 == 1 ? "XA-2" : "")});
+  }
+  keys[NodeStore::kCheckRows + 1].message_id = r.message_id;  // in the second statement
+  keys[2].message_id = r.message_id;                          // twice
+  auto many = store_->CheckInboxes(keys).value();
+  ASSERT_EQ(many.size(), keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    const bool received = keys[i].message_id == r.message_id;
+    EXPECT_EQ(many[i].inbox, received ? std::optional<InboxRecord>(r) : std::nullopt) << i;
+    EXPECT_EQ(many[i].request_exists, keys[i].request_id == "XA-1") << i;
+  }
+  EXPECT_TRUE(store_->CheckInboxes({}).value().empty());
 }
 
 TEST_P(NodeStoreTest, OutboxLifecycle) {
