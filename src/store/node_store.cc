@@ -1,6 +1,9 @@
 #include "store/node_store.h"
 
+#include <algorithm>
 #include <array>
+#include <map>
+#include <set>
 #include <span>
 #include <utility>
 
@@ -764,26 +767,34 @@ StatusOr<NodeStore::InboxCheck> NodeStore::CheckInbox(std::string_view message_i
 StatusOr<std::vector<NodeStore::InboxCheck>> NodeStore::CheckInboxes(
     std::span<const InboxKey> keys) {
   // kCheckRows keys per statement (the last one padded with keys that match nothing: no
-  // message or request id is empty), each row numbered so that the answers come back in order.
+  // message or request id is empty): the inbox rows of the message ids and the request ids
+  // known, one primary-key equality per key. (Not `IN` lists or a join with the keys: on
+  // PostgreSQL the plan a connection keeps may have been made while the tables were empty, and
+  // for those a scan of the table looks cheaper than the index; an equality on the key always
+  // uses it.)
   static const std::string sql = [] {
-    std::string s =
-        "SELECT k.column1, i.message_id, i.sender, i.kind, i.body_sha256, i.request_id, "
-        "i.received, (SELECT count(*) FROM requests WHERE id = k.column3) FROM (VALUES ";
+    std::string s;
     for (size_t r = 0; r < kCheckRows; ++r) {
-      if (r > 0) s += ", ";
-      s += "(" + std::to_string(r) + ", CAST(? AS TEXT), CAST(? AS TEXT))";
+      s += r == 0 ? "" : " UNION ALL ";
+      s += "SELECT 0, message_id, sender, kind, body_sha256, request_id, received FROM inbox "
+           "WHERE message_id = ?";
     }
-    return s + ") AS k LEFT JOIN inbox i ON i.message_id = k.column2 ORDER BY k.column1";
+    for (size_t r = 0; r < kCheckRows; ++r) {
+      s += " UNION ALL SELECT 1, id, NULL, NULL, NULL, NULL, NULL FROM requests WHERE id = ?";
+    }
+    return s;
   }();
   std::vector<InboxCheck> out(keys.size());
   for (size_t start = 0; start < keys.size(); start += kCheckRows) {
+    const size_t n = std::min(kCheckRows, keys.size() - start);
     ASSIGN_OR_RETURN(Statement * st, db_->Prepare(sql));
     for (size_t r = 0; r < kCheckRows; ++r) {
-      const InboxKey none;
-      const InboxKey& k = start + r < keys.size() ? keys[start + r] : none;
-      RETURN_IF_ERROR(st->BindAt(static_cast<int>(2 * r + 1), k.message_id));
-      RETURN_IF_ERROR(st->BindAt(static_cast<int>(2 * r + 2), k.request_id));
+      const InboxKey& k = r < n ? keys[start + r] : InboxKey{};
+      RETURN_IF_ERROR(st->BindAt(static_cast<int>(r + 1), k.message_id));
+      RETURN_IF_ERROR(st->BindAt(static_cast<int>(kCheckRows + r + 1), k.request_id));
     }
+    std::map<std::string, InboxRecord, std::less<>> inbox;
+    std::set<std::string, std::less<>> requests;
     while (true) {
       StatusOr<bool> row = st->Step();
       if (!row.ok()) {
@@ -791,12 +802,20 @@ StatusOr<std::vector<NodeStore::InboxCheck>> NodeStore::CheckInboxes(
         return row.status();
       }
       if (!*row) break;
-      const size_t at = start + static_cast<size_t>(st->Int64(0));
-      if (at >= keys.size()) continue;  // padding
-      if (!st->IsNull(1)) out[at].inbox = ReadInboxAt(st, 1);
-      out[at].request_exists = st->Int64(7) > 0;
+      if (st->Int64(0) == 0) {
+        InboxRecord rec = ReadInboxAt(st, 1);
+        std::string id = rec.message_id;
+        inbox.emplace(std::move(id), std::move(rec));
+      } else {
+        requests.insert(st->Text(1));
+      }
     }
     st->Reset();
+    for (size_t r = 0; r < n; ++r) {
+      const InboxKey& k = keys[start + r];
+      if (auto it = inbox.find(k.message_id); it != inbox.end()) out[start + r].inbox = it->second;
+      out[start + r].request_exists = !k.request_id.empty() && requests.count(k.request_id) != 0;
+    }
   }
   return out;
 }
@@ -844,16 +863,28 @@ Status Outbox::Enqueue(const OutboxMessage& m) {
   return s;
 }
 
-StatusOr<std::vector<OutboxMessage>> Outbox::Due(int64_t now, int limit) {
+StatusOr<std::vector<OutboxMessage>> Outbox::Due(int64_t now, int limit, const Position* after) {
   if (limit < 1 || limit > kMaxPageSize) {
     return InvalidArgumentError("limit must be between 1 and " + std::to_string(kMaxPageSize));
   }
   static const std::string sql = Sql("SELECT ", kOutboxColumns,
                                      " FROM outbox WHERE delivered IS NULL AND next_attempt <= ? "
                                      "ORDER BY next_attempt, created, message_id LIMIT ?");
-  ASSIGN_OR_RETURN(Statement * st, db_->Prepare(sql));
+  // (`next_attempt >= ?` as well as the row comparison: the index on next_attempt bounds the
+  // scan.)
+  static const std::string after_sql =
+      Sql("SELECT ", kOutboxColumns,
+          " FROM outbox WHERE delivered IS NULL AND next_attempt <= ? AND next_attempt >= ? AND "
+          "(next_attempt, created, message_id) > (?, ?, ?) "
+          "ORDER BY next_attempt, created, message_id LIMIT ?");
+  ASSIGN_OR_RETURN(Statement * st, db_->Prepare(after == nullptr ? sql : after_sql));
   const int64_t n = limit;
-  RETURN_IF_ERROR(st->Bind(now, n));
+  if (after == nullptr) {
+    RETURN_IF_ERROR(st->Bind(now, n));
+  } else {
+    RETURN_IF_ERROR(st->Bind(now, after->next_attempt, after->next_attempt, after->created,
+                             after->message_id, n));
+  }
   return Collect<OutboxMessage>(st, ReadOutbox);
 }
 
