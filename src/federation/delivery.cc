@@ -359,7 +359,7 @@ std::vector<Status> DeliveryWorker::RecordReceipts(
 
 StatusOr<int> DeliveryWorker::RunOnce() {
   ASSIGN_OR_RETURN(std::vector<OutgoingMessage> due,
-                   outbox_->Due(clock_.Now(), options_.fetch_limit));
+                   outbox_->Due(clock_.Now(), options_.fetch_limit, nullptr));
   for (const OutgoingMessage& m : due) DeliverOne(m);
   return static_cast<int>(due.size());
 }
@@ -386,21 +386,28 @@ void DeliveryWorker::Dispatch() {
       wake_ = false;
       in_flight = in_flight_.size();
     }
-    // Messages in flight are still due (they are undelivered, and the oldest): ask for enough
-    // rows to see past them, and for no more new ones than there are free senders (each row
-    // carries its body).
+    // No more new messages than there are free senders (each row carries its body). Messages
+    // in flight are still due (they are undelivered, and the oldest): read on from where the
+    // last read stopped, past them; or, from the start now and then (see delivery.h), with
+    // enough rows to see past them.
     const size_t free_senders =
         in_flight < static_cast<size_t>(options_.threads) ? options_.threads - in_flight : 1;
-    const int limit = static_cast<int>(std::min<size_t>(
-        1000,
-        in_flight + std::min<size_t>(options_.fetch_limit,
-                                     free_senders * static_cast<size_t>(options_.batch_max))));
-    StatusOr<std::vector<OutgoingMessage>> due = outbox_->Due(clock_.Now(), limit);
+    const size_t fresh = std::min<size_t>(options_.fetch_limit,
+                                          free_senders * static_cast<size_t>(options_.batch_max));
+    const auto started = std::chrono::steady_clock::now();
+    const bool from_start =
+        in_flight == 0 || !read_to_ || started - last_full_read_ >= options_.poll_interval;
+    const int limit =
+        static_cast<int>(std::min<size_t>(1000, (from_start ? in_flight : 0) + fresh));
+    StatusOr<std::vector<OutgoingMessage>> due =
+        outbox_->Due(clock_.Now(), limit, from_start ? nullptr : &*read_to_);
     last_read = std::chrono::steady_clock::now();
     if (!due.ok()) {
       spdlog::warn("delivery: reading the outbox failed: {}", due.status().ToString());
       continue;
     }
+    if (from_start) last_full_read_ = started;
+    if (!due->empty()) read_to_ = OutboxPosition::Of(due->back());
     int queued = 0;
     {
       std::lock_guard<std::mutex> lock(mu_);

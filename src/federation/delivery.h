@@ -23,7 +23,11 @@
 // Wake() or a completed attempt) and queues due messages per peer; `threads` sender threads
 // take them, with at most max_in_flight_per_peer requests to a peer at a time (a slot is freed
 // as soon as the peer has answered, while the outcome is being recorded), so a slow peer cannot
-// take every sender.
+// take every sender. While messages are in flight the dispatcher reads on from the last message
+// it read (OutboxPort::Due with a position) instead of reading the messages in flight again; it
+// reads from the start when nothing is in flight, and at least every poll_interval, so a message
+// placed before that position (committed late by another process sharing the database, or left
+// due after a failed recording) waits at most that long.
 //
 // Batches: a sender takes up to batch_max messages waiting for one peer and, when it has more
 // than one, POSTs them together to <peer url>/federation/v1/inbox/batch (federation/batch.h);
@@ -139,6 +143,10 @@ class DeliveryWorker {
   std::map<std::string, int> per_peer_;  // attempts in flight per peer; GUARDED_BY(mu_)
   std::thread dispatcher_;
   std::vector<std::thread> senders_;
+  // Where the dispatcher's last read stopped, and when it last read from the start (dispatcher
+  // thread only).
+  std::optional<OutboxPosition> read_to_;
+  std::chrono::steady_clock::time_point last_full_read_{};
 
   struct PendingReceipt {
     std::string message_id;

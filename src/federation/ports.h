@@ -13,6 +13,7 @@
 #pragma once
 
 #include <chrono>
+#include <compare>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -66,15 +67,31 @@ struct OutgoingMessage {
   std::string kind;
   std::string body;
   int64_t created_us = 0;
-  int64_t attempts = 0;  // attempts made so far
+  int64_t attempts = 0;         // attempts made so far
+  int64_t next_attempt_us = 0;  // when it became (or becomes) due
+};
+
+// A message's place in the order the outbox gives due messages in: next attempt, then
+// created, then message id.
+struct OutboxPosition {
+  int64_t next_attempt_us = 0;
+  int64_t created_us = 0;
+  std::string message_id;
+  static OutboxPosition Of(const OutgoingMessage& m) {
+    return {m.next_attempt_us, m.created_us, m.message_id};
+  }
+  friend auto operator<=>(const OutboxPosition&, const OutboxPosition&) = default;
 };
 
 // The durable outbox as the delivery worker sees it.
 class OutboxPort {
  public:
   virtual ~OutboxPort() = default;
-  // Undelivered messages with next_attempt <= now, oldest first, at most `limit`.
-  virtual StatusOr<std::vector<OutgoingMessage>> Due(Timestamp now, int limit) = 0;
+  // Undelivered messages with next_attempt <= now, in OutboxPosition order, at most `limit`;
+  // with `after`, only those placed after it (the dispatcher reads on from where it stopped,
+  // past the messages it has in flight).
+  virtual StatusOr<std::vector<OutgoingMessage>> Due(Timestamp now, int limit,
+                                                     const OutboxPosition* after) = 0;
   // Records the peer's verified signed receipt (the proof of delivery). Idempotent for the same
   // receipt.
   virtual Status RecordDelivery(const std::string& message_id, const std::string& receipt) = 0;

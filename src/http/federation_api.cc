@@ -229,14 +229,18 @@ struct FederationRuntime::Adapters : federation::OutboxPort,
   std::chrono::steady_clock::time_point cp_loaded{};  // GUARDED_BY(cp_mu)
 
   // --- OutboxPort ---
-  StatusOr<std::vector<federation::OutgoingMessage>> Due(Timestamp now, int limit) override {
-    ASSIGN_OR_RETURN(std::vector<store::OutboxMessage> due, svc->DueMessages(now, limit));
+  StatusOr<std::vector<federation::OutgoingMessage>> Due(
+      Timestamp now, int limit, const federation::OutboxPosition* after) override {
+    std::optional<store::Outbox::Position> from;
+    if (after != nullptr) from = {after->next_attempt_us, after->created_us, after->message_id};
+    ASSIGN_OR_RETURN(std::vector<store::OutboxMessage> due,
+                     svc->DueMessages(now, limit, from ? &*from : nullptr));
     std::vector<federation::OutgoingMessage> out;
     out.reserve(due.size());
     for (store::OutboxMessage& m : due) {
       out.push_back(federation::OutgoingMessage{std::move(m.message_id), std::move(m.recipient),
                                                 std::move(m.kind), std::move(m.body), m.created,
-                                                m.attempts});
+                                                m.attempts, m.next_attempt});
     }
     return out;
   }

@@ -1876,10 +1876,11 @@ Status NodeService::RecordDeliveryFailure(std::string_view message_id, Timestamp
   return Durable();
 }
 
-StatusOr<std::vector<store::OutboxMessage>> NodeService::DueMessages(Timestamp now, int limit) {
+StatusOr<std::vector<store::OutboxMessage>> NodeService::DueMessages(
+    Timestamp now, int limit, const store::Outbox::Position* after) {
   // Nothing leaves the node before it is durable here.
   RETURN_IF_ERROR(SyncReserved());
-  return WithReader([&](Connection& c) { return c.outbox->Due(ToMicros(now), limit); });
+  return WithReader([&](Connection& c) { return c.outbox->Due(ToMicros(now), limit, after); });
 }
 
 StatusOr<int64_t> NodeService::OutboxDepth() {

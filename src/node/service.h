@@ -229,7 +229,8 @@ class NodeService {
       const std::vector<std::pair<std::string, std::string>>& receipts);
   Status RecordDeliveryFailure(std::string_view message_id, Timestamp next_attempt,
                                std::string_view error);
-  StatusOr<std::vector<store::OutboxMessage>> DueMessages(Timestamp now, int limit);
+  StatusOr<std::vector<store::OutboxMessage>> DueMessages(
+      Timestamp now, int limit, const store::Outbox::Position* after = nullptr);
   StatusOr<int64_t> OutboxDepth();
   // One outbox message (delivered or not), e.g. to show its receipt.
   StatusOr<std::optional<store::OutboxMessage>> FindOutboxMessage(std::string_view message_id);

@@ -275,8 +275,14 @@ class Outbox {
 
   // kAlreadyExists for a message id already enqueued.
   Status Enqueue(const OutboxMessage& m);
-  // Undelivered messages whose next_attempt ≤ now, oldest first, at most `limit`.
-  StatusOr<std::vector<OutboxMessage>> Due(int64_t now, int limit);
+  // Undelivered messages whose next_attempt ≤ now, ordered by (next_attempt, created,
+  // message_id), at most `limit`; with `after`, only those placed after it in that order.
+  struct Position {
+    int64_t next_attempt = 0;
+    int64_t created = 0;
+    std::string message_id;
+  };
+  StatusOr<std::vector<OutboxMessage>> Due(int64_t now, int limit, const Position* after = nullptr);
   StatusOr<std::optional<OutboxMessage>> Get(std::string_view message_id);
   // kNotFound if absent; kFailedPrecondition if already delivered.
   Status MarkDelivered(std::string_view message_id, std::string_view receipt, int64_t at);

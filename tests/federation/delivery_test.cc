@@ -137,9 +137,9 @@ TEST_F(DeliveryTest, FailuresBackOffExponentiallyWithJitterAndKeepTheError) {
     EXPECT_GE(delay_ms, full / 2) << "after " << outbox_.Get(id).m.attempts << " failures";
     EXPECT_LE(delay_ms, full);
     // Not due before its time.
-    EXPECT_TRUE(outbox_.Due(clock_.Now(), 10)->empty());
+    EXPECT_TRUE(outbox_.Due(clock_.Now(), 10, nullptr)->empty());
     clock_.Advance(std::chrono::milliseconds(delay_ms));
-    EXPECT_EQ(outbox_.Due(clock_.Now(), 10)->size(), 1u);
+    EXPECT_EQ(outbox_.Due(clock_.Now(), 10, nullptr)->size(), 1u);
   }
   FakeOutbox::Row row = outbox_.Get(id);
   EXPECT_EQ(row.m.attempts, 6);
@@ -313,6 +313,61 @@ TEST_F(DeliveryTest, APeersSlotIsFreedOnceItHasAnsweredNotWhenTheReceiptIsRecord
   ASSERT_TRUE(WaitFor([&] { return outbox_.Undelivered() == 0; }));
   w->Stop();
   EXPECT_EQ(transport_.posts(), 2);  // and neither was sent twice
+}
+
+// While a message is in flight, the dispatcher reads on past it (it is not read, with its
+// body, again on every read); a message placed before where the reads stopped — one another
+// process committed late — is still found by a read from the start within poll_interval.
+TEST_F(DeliveryTest, WhileMessagesAreInFlightTheDispatcherReadsOnPastThem) {
+  const std::string held = Enqueue();
+  std::mutex m;
+  std::condition_variable cv;
+  bool release = false;
+  std::atomic<bool> holding{false};
+  transport_.set_fault([&](const std::string& wire) {
+    if (IdOf(wire) == held) {  // the peer takes its time with this one
+      holding = true;
+      std::unique_lock<std::mutex> lock(m);
+      cv.wait(lock, [&] { return release; });
+    }
+    return LoopbackTransport::Fault::kNone;
+  });
+  DeliveryOptions o = Options();
+  o.threads = 2;
+  o.poll_interval = 300ms;
+  auto w = Worker(o);
+  ASSERT_TRUE(w->Start().ok());
+  w->Wake();
+  ASSERT_TRUE(WaitFor([&] { return holding.load(); }));
+  const size_t before = outbox_.reads().size();
+  clock_.Advance(1ms);  // (at the same time, messages are placed by their random ids)
+  const std::string next = Enqueue();
+  w->Wake();
+  ASSERT_TRUE(WaitFor([&] { return outbox_.Get(next).receipt.has_value(); }));
+  // The read that found it read on from the held message: it got the new one alone.
+  std::vector<FakeOutbox::Read> reads = outbox_.reads();
+  size_t found = before;
+  while (found < reads.size() && reads[found].rows == 0) ++found;
+  ASSERT_LT(found, reads.size());
+  EXPECT_TRUE(reads[found].after);
+  EXPECT_EQ(reads[found].rows, 1u);
+
+  // One committed late, placed before everything read so far: found by a read from the start.
+  const std::string late = NewMessageId();
+  outbox_.EnqueueAt(late, "XB", "request", "{}", clock_.micros() - 1'000'000);
+  w->Wake();
+  ASSERT_TRUE(WaitFor([&] { return outbox_.Get(late).receipt.has_value(); }, 5s));
+  EXPECT_TRUE(holding.load());
+  EXPECT_FALSE(outbox_.Get(held).receipt.has_value());  // still in flight all along
+  {
+    std::lock_guard<std::mutex> lock(m);
+    release = true;
+  }
+  cv.notify_all();
+  ASSERT_TRUE(WaitFor([&] { return outbox_.Undelivered() == 0; }));
+  w->Stop();
+  EXPECT_EQ(transport_.posts(), 3);  // each sent once
+  EXPECT_EQ(node_b_.applied().size(), 3u);
 }
 
 TEST_F(DeliveryTest, UnderLoadABatchCarriesManyMessagesAndEachReceiptIsVerifiedAndRecorded) {

@@ -6,6 +6,7 @@
 
 #include <stdlib.h>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <functional>
@@ -230,15 +231,21 @@ class FakeOutbox : public OutboxPort {
   explicit FakeOutbox(const TestClock* clock) : clock_(clock) {}
 
   void Enqueue(std::string id, std::string to, std::string kind, std::string body) {
+    const int64_t now = clock_->micros();
+    EnqueueAt(std::move(id), std::move(to), std::move(kind), std::move(body), now);
+  }
+  // A message created (and due) at `at`: one another writer committed late.
+  void EnqueueAt(std::string id, std::string to, std::string kind, std::string body, int64_t at) {
     std::lock_guard<std::mutex> lock(mu_);
     Row r;
-    r.m = OutgoingMessage{std::move(id),   std::move(to),    std::move(kind),
-                          std::move(body), clock_->micros(), 0};
-    r.next_attempt_us = clock_->micros();
+    r.m =
+        OutgoingMessage{std::move(id), std::move(to), std::move(kind), std::move(body), at, 0, at};
+    r.next_attempt_us = at;
     order_.push_back(r.m.message_id);
     rows_[r.m.message_id] = std::move(r);
   }
-  StatusOr<std::vector<OutgoingMessage>> Due(Timestamp now, int limit) override {
+  StatusOr<std::vector<OutgoingMessage>> Due(Timestamp now, int limit,
+                                             const OutboxPosition* after) override {
     std::lock_guard<std::mutex> lock(mu_);
     if (fail_reads_) return UnavailableError("the outbox is down");
     const int64_t now_us = now.seconds * 1'000'000 + now.nanos / 1000;
@@ -246,11 +253,25 @@ class FakeOutbox : public OutboxPort {
     for (const std::string& id : order_) {
       const Row& r = rows_[id];
       if (r.receipt || r.next_attempt_us > now_us) continue;
+      if (after != nullptr && !(OutboxPosition::Of(r.m) > *after)) continue;
       out.push_back(r.m);
-      if (static_cast<int>(out.size()) == limit) break;
     }
+    std::sort(out.begin(), out.end(), [](const OutgoingMessage& a, const OutgoingMessage& b) {
+      return OutboxPosition::Of(a) < OutboxPosition::Of(b);
+    });
+    if (out.size() > static_cast<size_t>(limit)) out.resize(limit);
     ++due_calls_;
+    reads_.push_back(Read{after != nullptr, out.size()});
     return out;
+  }
+  // The dispatcher's reads: whether each read on from a position, and the rows it got.
+  struct Read {
+    bool after = false;
+    size_t rows = 0;
+  };
+  std::vector<Read> reads() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return reads_;
   }
   Status RecordDelivery(const std::string& id, const std::string& receipt) override {
     std::function<void()> hook;
@@ -274,6 +295,7 @@ class FakeOutbox : public OutboxPort {
     std::lock_guard<std::mutex> lock(mu_);
     Row& r = rows_.at(id);
     r.next_attempt_us = next.seconds * 1'000'000 + next.nanos / 1000;
+    r.m.next_attempt_us = r.next_attempt_us;
     ++r.m.attempts;
     r.errors.push_back(error);
     return OkStatus();
@@ -313,6 +335,7 @@ class FakeOutbox : public OutboxPort {
   std::vector<std::string> order_;
   int deliveries_ = 0;
   int due_calls_ = 0;
+  std::vector<Read> reads_;
   bool fail_reads_ = false;
   std::function<void()> before_record_;
 };

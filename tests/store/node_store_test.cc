@@ -382,6 +382,43 @@ TEST_P(NodeStoreTest, OutboxLifecycle) {
   EXPECT_EQ(again.Depth().value(), 1);
 }
 
+// The dispatcher reads on from the last message it read: the order is (next_attempt, created,
+// message_id), and a position takes only what comes after it in that order.
+TEST_P(NodeStoreTest, OutboxDueReadsOnFromAPosition) {
+  Outbox outbox(db_.get());
+  auto message = [](char id, int64_t next, int64_t created) {
+    return OutboxMessage{std::string(32, id), "XB",         "request",   "{}",
+                         std::nullopt,        created,      next,        0,
+                         std::nullopt,        std::nullopt, std::nullopt};
+  };
+  // In order: a (10, 5), b (10, 7), c (10, 7), d (20, 1), e (30, 30); f is not due yet.
+  for (const auto& m : {message('d', 20, 1), message('c', 10, 7), message('e', 30, 30),
+                        message('a', 10, 5), message('b', 10, 7), message('f', 99, 1)}) {
+    ASSERT_TRUE(outbox.Enqueue(m).ok());
+  }
+  auto ids = [](const std::vector<OutboxMessage>& due) {
+    std::string out;
+    for (const OutboxMessage& m : due) out += m.message_id[0];
+    return out;
+  };
+  EXPECT_EQ(ids(outbox.Due(50, 10).value()), "abcde");
+  auto after = [](char id, int64_t next, int64_t created) {
+    return Outbox::Position{next, created, std::string(32, id)};
+  };
+  Outbox::Position p = after('b', 10, 7);
+  EXPECT_EQ(ids(outbox.Due(50, 10, &p).value()), "cde");  // the same time: by message id
+  p = after('a', 10, 5);
+  EXPECT_EQ(ids(outbox.Due(50, 2, &p).value()), "bc");  // and the limit still holds
+  p = after('z', 10, 5);
+  EXPECT_EQ(ids(outbox.Due(50, 10, &p).value()), "bcde");  // created breaks the tie first
+  p = after('d', 20, 1);
+  EXPECT_EQ(ids(outbox.Due(50, 10, &p).value()), "e");
+  EXPECT_EQ(ids(outbox.Due(25, 10, &p).value()), "");  // e is not due at 25
+  p = after('e', 30, 30);
+  EXPECT_EQ(ids(outbox.Due(1000, 10, &p).value()), "f");
+  EXPECT_EQ(outbox.Due(50, 0, &p).status().code(), StatusCode::kInvalidArgument);
+}
+
 TEST_P(NodeStoreTest, MigrationsApplyOnceAndRefuseANewerSchema) {
   EXPECT_EQ(SchemaVersion(*db_, "node").value(), 1);
   ASSERT_TRUE(store_->InsertRequest(Request("XA-1", 1)).ok());
