@@ -1831,18 +1831,24 @@ std::vector<Status> NodeService::RecordDeliveriesLocked(
     Change c;
     std::set<std::string> touched;
     std::vector<size_t> in_change, later;
-    for (size_t i : todo) {
-      auto m = writer_->store->GetOutboxWithRequest(receipts[i].first);
-      if (!m.ok()) {
-        results[i] = m.status();
+    // The round's messages with their requests, in one read.
+    std::vector<std::string_view> ids;
+    ids.reserve(todo.size());
+    for (size_t i : todo) ids.push_back(receipts[i].first);
+    auto found = writer_->store->GetOutboxesWithRequest(ids);
+    for (size_t k = 0; k < todo.size(); ++k) {
+      const size_t i = todo[k];
+      if (!found.ok()) {
+        results[i] = found.status();
         continue;
       }
-      const std::string rid = *m && (*m)->message.request_id ? *(*m)->message.request_id : "";
+      const std::optional<store::NodeStore::OutboxWithRequest>& m = (*found)[k];
+      const std::string rid = m && m->message.request_id ? *m->message.request_id : "";
       if (!rid.empty() && touched.count(rid) != 0) {
         later.push_back(i);
         continue;
       }
-      StatusOr<bool> added = AddDelivery(c, receipts[i].first, *m, receipts[i].second);
+      StatusOr<bool> added = AddDelivery(c, receipts[i].first, m, receipts[i].second);
       if (!added.ok()) {
         results[i] = added.status();
         continue;

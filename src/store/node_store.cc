@@ -822,18 +822,51 @@ StatusOr<std::vector<NodeStore::InboxCheck>> NodeStore::CheckInboxes(
 
 StatusOr<std::optional<NodeStore::OutboxWithRequest>> NodeStore::GetOutboxWithRequest(
     std::string_view message_id) {
-  static const std::string sql =
-      "SELECT " + Prefixed(kOutboxColumns, "o.") + ", " + Prefixed(kRequestColumns, "r.") +
-      ", (SELECT COALESCE(MAX(e.seq), 0) FROM request_events e WHERE e.request_id = r.id) "
-      "FROM outbox o LEFT JOIN requests r ON r.id = o.request_id WHERE o.message_id = ?";
-  ASSIGN_OR_RETURN(Statement * st, db_->Prepare(sql));
-  RETURN_IF_ERROR(st->Bind(message_id));
-  return One<OutboxWithRequest>(st, [](Statement* s) {
-    OutboxWithRequest out;
-    out.message = ReadOutboxAt(s, 0);
-    if (!s->IsNull(11)) out.request = std::make_pair(ReadRequestAt(s, 11), s->Int64(29));
-    return out;
-  });
+  ASSIGN_OR_RETURN(std::vector<std::optional<OutboxWithRequest>> found,
+                   GetOutboxesWithRequest(std::span(&message_id, 1)));
+  return std::move(found.front());
+}
+
+StatusOr<std::vector<std::optional<NodeStore::OutboxWithRequest>>>
+NodeStore::GetOutboxesWithRequest(std::span<const std::string_view> message_ids) {
+  // kCheckRows ids per statement, padded with '' (no message id), one primary-key equality
+  // each (see CheckInboxes), each row numbered by its id's place.
+  static const std::string sql = [] {
+    std::string s;
+    for (size_t r = 0; r < kCheckRows; ++r) {
+      s += r == 0 ? "" : " UNION ALL ";
+      s += "SELECT " + std::to_string(r) + ", " + Prefixed(kOutboxColumns, "o.") + ", " +
+           Prefixed(kRequestColumns, "r.") +
+           ", (SELECT COALESCE(MAX(e.seq), 0) FROM request_events e WHERE e.request_id = r.id) "
+           "FROM outbox o LEFT JOIN requests r ON r.id = o.request_id WHERE o.message_id = ?";
+    }
+    return s;
+  }();
+  std::vector<std::optional<OutboxWithRequest>> out(message_ids.size());
+  for (size_t start = 0; start < message_ids.size(); start += kCheckRows) {
+    const size_t n = std::min(kCheckRows, message_ids.size() - start);
+    ASSIGN_OR_RETURN(Statement * st, db_->Prepare(sql));
+    for (size_t r = 0; r < kCheckRows; ++r) {
+      RETURN_IF_ERROR(
+          st->BindAt(static_cast<int>(r + 1), r < n ? message_ids[start + r] : std::string_view()));
+    }
+    while (true) {
+      StatusOr<bool> row = st->Step();
+      if (!row.ok()) {
+        st->Reset();
+        return row.status();
+      }
+      if (!*row) break;
+      const size_t at = static_cast<size_t>(st->Int64(0));
+      if (at >= n) continue;  // padding (matches nothing anyway)
+      OutboxWithRequest found;
+      found.message = ReadOutboxAt(st, 1);
+      if (!st->IsNull(12)) found.request = std::make_pair(ReadRequestAt(st, 12), st->Int64(30));
+      out[start + at] = std::move(found);
+    }
+    st->Reset();
+  }
+  return out;
 }
 
 StatusOr<std::optional<InboxRecord>> NodeStore::GetInbox(std::string_view message_id) {

@@ -252,6 +252,9 @@ class NodeStore {
     std::optional<std::pair<RequestRecord, int64_t>> request;
   };
   StatusOr<std::optional<OutboxWithRequest>> GetOutboxWithRequest(std::string_view message_id);
+  // The same for several message ids, one answer each, in order (kCheckRows per statement).
+  StatusOr<std::vector<std::optional<OutboxWithRequest>>> GetOutboxesWithRequest(
+      std::span<const std::string_view> message_ids);
 
  private:
   Status CheckUpdated(Statement* st, const RequestRecord& r, int64_t expected_version);

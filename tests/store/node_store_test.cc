@@ -313,6 +313,30 @@ TEST_P(NodeStoreTest, CombinedLookupsReadWhatTheSeparateOnesRead) {
   ASSERT_TRUE(lost.has_value());
   EXPECT_FALSE(lost->request.has_value());
   EXPECT_FALSE(store_->GetOutboxWithRequest(std::string(32, '9')).value().has_value());
+  // Many at once, in order, over more than one statement's worth of ids.
+  const std::string unknown(32, '9');
+  std::vector<std::string_view> wanted;
+  for (size_t i = 0; i < NodeStore::kCheckRows + 3; ++i) {
+    const std::string_view pick[] = {with.message_id, without.message_id, dangling.message_id,
+                                     unknown};
+    wanted.push_back(pick[i % 4]);
+  }
+  auto sent = store_->GetOutboxesWithRequest(wanted).value();
+  ASSERT_EQ(sent.size(), wanted.size());
+  for (size_t i = 0; i < wanted.size(); ++i) {
+    if (wanted[i] == unknown) {
+      EXPECT_FALSE(sent[i].has_value()) << i;
+      continue;
+    }
+    ASSERT_TRUE(sent[i].has_value()) << i;
+    EXPECT_EQ(sent[i]->message.message_id, wanted[i]) << i;
+    EXPECT_EQ(sent[i]->request.has_value(), wanted[i] == with.message_id) << i;
+    if (sent[i]->request) {
+      EXPECT_EQ(sent[i]->request->first.id, "XA-1") << i;
+      EXPECT_EQ(sent[i]->request->second, 3) << i;
+    }
+  }
+  EXPECT_TRUE(store_->GetOutboxesWithRequest({}).value().empty());
 
   InboxRecord r{std::string(32, 'a'), "XB", "request", "sha", "XB-1", 10};
   ASSERT_TRUE(store_->InsertInbox(r).ok());
