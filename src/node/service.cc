@@ -428,6 +428,19 @@ StatusOr<std::unique_ptr<NodeService>> NodeService::Open(ServiceOptions options)
 // --- the one write path --------------------------------------------------------------------
 
 Status NodeService::Commit(Change& c) {
+  if (batch_open_ && optimistic_) {
+    // A group's first, optimistic pass: written without a savepoint of its own. Should a write
+    // fail, nothing of this pass is kept (batch_broken_ fails the group's commit) and the group
+    // is written again, each change in its savepoint (below).
+    RETURN_IF_ERROR(batch_broken_);
+    Status s = Write(c);
+    if (!s.ok()) {
+      batch_broken_ = s;
+      return s;
+    }
+    batch_outbox_ = batch_outbox_ || !c.outbox.empty();
+    return OkStatus();
+  }
   if (batch_open_) {
     // Part of a group (combined writes, AcceptIncomingBatch): written now in a savepoint, so
     // that a change that fails is undone alone, and committed with the group.
@@ -440,10 +453,7 @@ Status NodeService::Commit(Change& c) {
     const bool based = log_stage_.state_known;
     Status s = Write(c);
     // (PostgreSQL reports a failed pipelined write here, at the latest.)
-    if (s.ok()) {
-      s = optimistic_ ? db.ReleaseSavepointLater("comity_change")
-                      : db.ReleaseSavepoint("comity_change");
-    }
+    if (s.ok()) s = db.ReleaseSavepoint("comity_change");
     if (!s.ok()) {
       batch_broken_ = db.RollbackToSavepoint("comity_change");
       // Its log entries go too; and if it was the change that read the log's state, the lock

@@ -193,10 +193,6 @@ class Database {
   // savepoint and releases it, and the transaction goes on.
   virtual Status Savepoint(std::string_view name);
   virtual Status ReleaseSavepoint(std::string_view name);
-  // Releases without waiting (PostgreSQL: pipelined; elsewhere ReleaseSavepoint): for a caller
-  // that commits optimistically and, if the commit reports a failure, redoes the transaction
-  // with ReleaseSavepoint. An error of the writes since the savepoint then fails the commit.
-  virtual Status ReleaseSavepointLater(std::string_view name) { return ReleaseSavepoint(name); }
   virtual Status RollbackToSavepoint(std::string_view name);
 
   // Rows changed by the last INSERT/UPDATE/DELETE run with Run() or Step().

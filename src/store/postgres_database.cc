@@ -840,11 +840,6 @@ Status PostgresDatabase::ReleaseSavepoint(std::string_view name) {
   return SendCommand(("RELEASE SAVEPOINT " + std::string(name)).c_str(), "RELEASE");
 }
 
-Status PostgresDatabase::ReleaseSavepointLater(std::string_view name) {
-  RETURN_IF_ERROR(EnsureConnected());
-  return SendCommand(("RELEASE SAVEPOINT " + std::string(name)).c_str(), "RELEASE");
-}
-
 Status PostgresDatabase::RollbackToSavepoint(std::string_view name) {
   RETURN_IF_ERROR(EnsureConnected());
   RETURN_IF_ERROR(

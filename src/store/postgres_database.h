@@ -110,7 +110,6 @@ class PostgresDatabase final : public Database {
   // Pipelined: a savepoint costs no round trip of its own; Release waits for the writes since.
   Status Savepoint(std::string_view name) override;
   Status ReleaseSavepoint(std::string_view name) override;
-  Status ReleaseSavepointLater(std::string_view name) override;
   Status RollbackToSavepoint(std::string_view name) override;
   bool in_transaction() const override { return tx_ != Tx::kNone; }
   bool in_write_transaction() const override { return tx_ == Tx::kWrite; }
