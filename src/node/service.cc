@@ -484,6 +484,9 @@ Status NodeService::Commit(Change& c) {
 
 Status NodeService::Write(Change& c) {
   Connection& w = *writer_;
+  // What the group read of these requests before is no longer what they are.
+  if (c.update) group_requests_.erase(c.update->id);
+  for (const auto& u : c.updates) group_requests_.erase(std::get<0>(u).id);
   if (c.insert) RETURN_IF_ERROR(w.store->InsertRequest(*c.insert));
   // A state change that leaves the request's documents as they were does not rewrite them.
   auto update = [&](const store::RequestRecord& record, int64_t version, bool same) {
@@ -620,6 +623,7 @@ struct NodeService::CombinedJob {
   std::function<Status()> run;       // under mu_, inside the group's transaction
   std::function<void(Status)> fail;  // sets the caller's result to an error
   bool urgent = false;               // goes to the front of the queue
+  std::string loads;                 // the request it loads, if known
   bool done = false;                 // GUARDED_BY(comb_mu_)
 };
 
@@ -628,10 +632,11 @@ constexpr size_t kMaxCombined = 32;  // writes in one group
 }  // namespace
 
 template <typename T, typename F>
-StatusOr<T> NodeService::Combined(F f, bool urgent) {
+StatusOr<T> NodeService::Combined(F f, bool urgent, std::string_view loads) {
   std::optional<StatusOr<T>> result;
   CombinedJob job;
   job.urgent = urgent;
+  job.loads = std::string(loads);
   job.run = [&]() -> Status {
     result.emplace(f());
     return result->status();
@@ -682,12 +687,28 @@ void NodeService::BeginGroup() {
   log_stage_ = LogStage{};
   profiles_read_.clear();
   group_peers_.clear();
+  group_requests_.clear();
+}
+
+Status NodeService::PrefetchRequests(const std::vector<CombinedJob*>& group) {
+  std::vector<std::string_view> ids;
+  std::set<std::string_view> seen;
+  for (const CombinedJob* j : group) {
+    if (!j->loads.empty() && seen.insert(j->loads).second) ids.push_back(j->loads);
+  }
+  if (ids.size() < 2) return OkStatus();  // one read either way
+  ASSIGN_OR_RETURN(auto found, writer_->store->GetRequestsAndLastSeq(ids));
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (found[i]) group_requests_.emplace(std::string(ids[i]), std::move(*found[i]));
+  }
+  return OkStatus();
 }
 
 Status NodeService::EndGroup() {
   batch_open_ = false;
   profiles_read_.clear();
   group_peers_.clear();
+  group_requests_.clear();
   LogStage stage = std::move(log_stage_);
   log_stage_ = LogStage{};
   RETURN_IF_ERROR(batch_broken_);  // nothing of the group will be kept
@@ -721,6 +742,13 @@ void NodeService::LeadCombined(const std::vector<CombinedJob*>& group) {
     }
     BeginGroup();
     optimistic_ = optimistic;
+    if (Status read = PrefetchRequests(group); !read.ok()) {
+      EndGroup().IgnoreError();
+      optimistic_ = false;
+      db.Rollback().IgnoreError();
+      for (CombinedJob* j : group) j->fail(read);
+      return;
+    }
     // Each change is its own savepoint (Commit): a write that fails is undone alone.
     std::vector<CombinedJob*> written;
     for (CombinedJob* j : group) {
@@ -858,7 +886,13 @@ Status NodeService::SyncWal() {
 StatusOr<store::RequestRecord> NodeService::LoadForUpdate(std::string_view id,
                                                           std::optional<int64_t> expected_version,
                                                           int64_t* next_seq) {
-  ASSIGN_OR_RETURN(auto loaded, writer_->store->GetRequestAndLastSeq(id));
+  std::optional<std::pair<store::RequestRecord, int64_t>> loaded;
+  if (auto it = group_requests_.find(id); it != group_requests_.end()) {
+    loaded = std::move(it->second);  // read with the group's other requests
+    group_requests_.erase(it);
+  } else {
+    ASSIGN_OR_RETURN(loaded, writer_->store->GetRequestAndLastSeq(id));
+  }
   if (!loaded) return NotFoundError("no request with id " + std::string(id));
   std::optional<store::RequestRecord> r = std::move(loaded->first);
   *next_seq = std::max(loaded->second, StagedLastSeq(r->id)) + 1;
@@ -1059,138 +1093,142 @@ StatusOr<store::RequestRecord> NodeService::Act(const Principal& who, std::strin
     return InvalidArgumentError("information goes with reply only", "/information");
   }
 
-  return Combined<store::RequestRecord>([&]() -> StatusOr<store::RequestRecord> {
-    int64_t seq = 0;
-    ASSIGN_OR_RETURN(store::RequestRecord r, LoadForUpdate(id, in.expected_version, &seq));
-    ASSIGN_OR_RETURN(RequestState from, StoredState(r));
+  return Combined<store::RequestRecord>(
+      [&]() -> StatusOr<store::RequestRecord> {
+        int64_t seq = 0;
+        ASSIGN_OR_RETURN(store::RequestRecord r, LoadForUpdate(id, in.expected_version, &seq));
+        ASSIGN_OR_RETURN(RequestState from, StoredState(r));
 
-    workflow::ActionContext ctx;
-    ctx.reasons = in.reasons;
-    ctx.condition_count = static_cast<int>(in.conditions.size());
-    if (r.screening_outcome) {
-      ctx.screening_outcome = ParseEnum<Outcome>(*r.screening_outcome).value_or(Outcome::kProceed);
-    }
-    const std::optional<Actor> required = workflow::RequiredActor(from, a);
-    if (required) {
-      const bool may = (*required == Actor::kOfficer && Allows(who.role, Permission::kDraft)) ||
-                       (*required == Actor::kReviewer && Allows(who.role, Permission::kDecide));
-      if (who.system || !may) {
-        return PermissionDeniedError(std::string(EnumName(a)) + " on this " + r.direction +
-                                     " request is taken by " +
-                                     (*required == Actor::kOfficer ? "an officer or a supervisor"
-                                                                   : "a reviewer or a supervisor") +
-                                     "; " + who.name + " is " + std::string(EnumName(who.role)));
-      }
-      ctx.actor = *required;
-    }
-    // Without a transition for (from, a), ApplyAction answers kFailedPrecondition listing what is
-    // allowed.
-    ASSIGN_OR_RETURN(RequestState to, workflow::ApplyAction(from, a, ctx));
+        workflow::ActionContext ctx;
+        ctx.reasons = in.reasons;
+        ctx.condition_count = static_cast<int>(in.conditions.size());
+        if (r.screening_outcome) {
+          ctx.screening_outcome =
+              ParseEnum<Outcome>(*r.screening_outcome).value_or(Outcome::kProceed);
+        }
+        const std::optional<Actor> required = workflow::RequiredActor(from, a);
+        if (required) {
+          const bool may = (*required == Actor::kOfficer && Allows(who.role, Permission::kDraft)) ||
+                           (*required == Actor::kReviewer && Allows(who.role, Permission::kDecide));
+          if (who.system || !may) {
+            return PermissionDeniedError(
+                std::string(EnumName(a)) + " on this " + r.direction + " request is taken by " +
+                (*required == Actor::kOfficer ? "an officer or a supervisor"
+                                              : "a reviewer or a supervisor") +
+                "; " + who.name + " is " + std::string(EnumName(who.role)));
+          }
+          ctx.actor = *required;
+        }
+        // Without a transition for (from, a), ApplyAction answers kFailedPrecondition listing what
+        // is allowed.
+        ASSIGN_OR_RETURN(RequestState to, workflow::ApplyAction(from, a, ctx));
 
-    const Timestamp now = options_.clock->Now();
-    const int64_t now_us = ToMicros(now);
-    ASSIGN_OR_RETURN(Request request, ParseRequest(r.request_json));
+        const Timestamp now = options_.clock->Now();
+        const int64_t now_us = ToMicros(now);
+        ASSIGN_OR_RETURN(Request request, ParseRequest(r.request_json));
 
-    store::RequestRecord updated = r;
-    updated.state = std::string(EnumName(to));
-    updated.updated = now_us;
-    updated.version = r.version + 1;
-    updated.awaiting_answer = Awaiting(r.direction, to);
+        store::RequestRecord updated = r;
+        updated.state = std::string(EnumName(to));
+        updated.updated = now_us;
+        updated.version = r.version + 1;
+        updated.awaiting_answer = Awaiting(r.direction, to);
 
-    Change c;
-    PendingEvent pe;
-    pe.event.request_id = r.id;
-    pe.event.seq = seq;
-    pe.event.at = now_us;
-    pe.event.actor = who.name;
-    pe.event.action = std::string(EnumName(a));
-    pe.event.from_state = r.state;
-    pe.event.to_state = updated.state;
-    if (!Blank(in.reasons)) pe.event.reason = in.reasons;
-    json::object detail;
+        Change c;
+        PendingEvent pe;
+        pe.event.request_id = r.id;
+        pe.event.seq = seq;
+        pe.event.at = now_us;
+        pe.event.actor = who.name;
+        pe.event.action = std::string(EnumName(a));
+        pe.event.from_state = r.state;
+        pe.event.to_state = updated.state;
+        if (!Blank(in.reasons)) pe.event.reason = in.reasons;
+        json::object detail;
 
-    auto enqueue = [&](std::string recipient, std::string kind, std::string body) -> Status {
-      ASSIGN_OR_RETURN(std::optional<store::PeerRecord> peer, Peer(recipient));
-      if (!peer) {
-        return FailedPreconditionError("no peer for " + recipient +
-                                       ": an admin must add it (POST /api/v1/peers) before "
-                                       "messages can be sent there");
-      }
-      store::OutboxMessage m;
-      m.message_id = federation::NewMessageId();
-      m.recipient = std::move(recipient);
-      m.kind = std::move(kind);
-      m.body = std::move(body);
-      m.request_id = r.id;
-      m.created = now_us;
-      m.next_attempt = now_us;
-      detail["message_id"] = m.message_id;
-      c.outbox.push_back(std::move(m));
-      return OkStatus();
-    };
+        auto enqueue = [&](std::string recipient, std::string kind, std::string body) -> Status {
+          ASSIGN_OR_RETURN(std::optional<store::PeerRecord> peer, Peer(recipient));
+          if (!peer) {
+            return FailedPreconditionError("no peer for " + recipient +
+                                           ": an admin must add it (POST /api/v1/peers) before "
+                                           "messages can be sent there");
+          }
+          store::OutboxMessage m;
+          m.message_id = federation::NewMessageId();
+          m.recipient = std::move(recipient);
+          m.kind = std::move(kind);
+          m.body = std::move(body);
+          m.request_id = r.id;
+          m.created = now_us;
+          m.next_attempt = now_us;
+          detail["message_id"] = m.message_id;
+          c.outbox.push_back(std::move(m));
+          return OkStatus();
+        };
 
-    switch (a) {
-      case Action::kSubmit: {
-        // The request as sent: created now, screened again with the profiles of today.
-        request.created = Timestamp{now.seconds, 0};
-        ASSIGN_OR_RETURN(Decision screening, Screen(request));
-        screening.request_id = r.id;
-        updated.request_json = Serialize(RequestToJson(request));
-        updated.screening_json = Serialize(DecisionToJson(screening));
-        updated.screening_outcome = std::string(EnumName(screening.outcome));
-        updated.respond_by.reset();
-        if (screening.respond_by) updated.respond_by = ToMicros(*screening.respond_by);
-        RETURN_IF_ERROR(enqueue(r.requested_state, "request", updated.request_json));
-        detail["screening"] = *updated.screening_outcome;
-        pe.leaf = LeafFromRequest(kLeafRequestSent, now, request);
-        pe.leaf.outcome = updated.screening_outcome;
-        pe.leaf.rules = FiredRules(screening);
-        break;
-      }
-      case Action::kWithdraw:
-        pe.leaf = LeafFromRequest(kLeafRequestWithdrawn, now, request);
-        break;
-      case Action::kReplyInformation: {
-        json::object body;
-        body["schema"] = kInformationReplySchema;
-        body["request_id"] = r.id;
-        body["information"] = in.information;
-        body["sent"] = FormatTimestamp(Timestamp{now.seconds, 0});
-        RETURN_IF_ERROR(enqueue(r.requested_state, "information_reply", Serialize(body)));
-        detail["information"] = in.information;
-        pe.leaf = LeafFromRequest(kLeafInformationReplySent, now, request);
-        break;
-      }
-      case Action::kClose:
-        pe.leaf = LeafFromRequest(kLeafRequestClosed, now, request);
-        break;
-      default: {  // the decide actions
-        json::object answer =
-            AnswerJson(r.id, to, in.reasons, in.conditions, Timestamp{now.seconds, 0});
-        ASSIGN_OR_RETURN(std::string answer_text, CanonicalJson(answer));
-        updated.decision_json = answer_text;
-        updated.conditions_json.reset();
-        if (!in.conditions.empty())
-          updated.conditions_json = Serialize(ConditionsJson(in.conditions));
-        RETURN_IF_ERROR(enqueue(
-            r.requesting_state,
-            a == Action::kRequestInformation ? "information_request" : "decision", answer_text));
-        detail["decision"] = answer;
-        pe.leaf = LeafFromRequest(kLeafRequestDecided, now, request);
-        pe.leaf.outcome = updated.state;
-        pe.leaf.screening = r.screening_outcome;
-        break;
-      }
-    }
-    if (!detail.empty()) pe.event.detail_json = Serialize(detail);
-    pe.request_sha256 = Sha256Hex(updated.request_json);
-    c.events.push_back(std::move(pe));
-    c.update = updated;
-    c.expected_version = r.version;
-    c.same_documents = store::NodeStore::SameDocuments(r, updated);
-    RETURN_IF_ERROR(Commit(c));
-    return updated;
-  });
+        switch (a) {
+          case Action::kSubmit: {
+            // The request as sent: created now, screened again with the profiles of today.
+            request.created = Timestamp{now.seconds, 0};
+            ASSIGN_OR_RETURN(Decision screening, Screen(request));
+            screening.request_id = r.id;
+            updated.request_json = Serialize(RequestToJson(request));
+            updated.screening_json = Serialize(DecisionToJson(screening));
+            updated.screening_outcome = std::string(EnumName(screening.outcome));
+            updated.respond_by.reset();
+            if (screening.respond_by) updated.respond_by = ToMicros(*screening.respond_by);
+            RETURN_IF_ERROR(enqueue(r.requested_state, "request", updated.request_json));
+            detail["screening"] = *updated.screening_outcome;
+            pe.leaf = LeafFromRequest(kLeafRequestSent, now, request);
+            pe.leaf.outcome = updated.screening_outcome;
+            pe.leaf.rules = FiredRules(screening);
+            break;
+          }
+          case Action::kWithdraw:
+            pe.leaf = LeafFromRequest(kLeafRequestWithdrawn, now, request);
+            break;
+          case Action::kReplyInformation: {
+            json::object body;
+            body["schema"] = kInformationReplySchema;
+            body["request_id"] = r.id;
+            body["information"] = in.information;
+            body["sent"] = FormatTimestamp(Timestamp{now.seconds, 0});
+            RETURN_IF_ERROR(enqueue(r.requested_state, "information_reply", Serialize(body)));
+            detail["information"] = in.information;
+            pe.leaf = LeafFromRequest(kLeafInformationReplySent, now, request);
+            break;
+          }
+          case Action::kClose:
+            pe.leaf = LeafFromRequest(kLeafRequestClosed, now, request);
+            break;
+          default: {  // the decide actions
+            json::object answer =
+                AnswerJson(r.id, to, in.reasons, in.conditions, Timestamp{now.seconds, 0});
+            ASSIGN_OR_RETURN(std::string answer_text, CanonicalJson(answer));
+            updated.decision_json = answer_text;
+            updated.conditions_json.reset();
+            if (!in.conditions.empty())
+              updated.conditions_json = Serialize(ConditionsJson(in.conditions));
+            RETURN_IF_ERROR(
+                enqueue(r.requesting_state,
+                        a == Action::kRequestInformation ? "information_request" : "decision",
+                        answer_text));
+            detail["decision"] = answer;
+            pe.leaf = LeafFromRequest(kLeafRequestDecided, now, request);
+            pe.leaf.outcome = updated.state;
+            pe.leaf.screening = r.screening_outcome;
+            break;
+          }
+        }
+        if (!detail.empty()) pe.event.detail_json = Serialize(detail);
+        pe.request_sha256 = Sha256Hex(updated.request_json);
+        c.events.push_back(std::move(pe));
+        c.update = updated;
+        c.expected_version = r.version;
+        c.same_documents = store::NodeStore::SameDocuments(r, updated);
+        RETURN_IF_ERROR(Commit(c));
+        return updated;
+      },
+      /*urgent=*/false, id);
 }
 
 StatusOr<store::RequestRecord> NodeService::Assign(const Principal& who, std::string_view id,

@@ -272,7 +272,9 @@ class NodeService {
   // Runs `f` (which writes with Commit) combined with concurrent writes of officers: see
   // service.cc, "combined writes".
   template <typename T, typename F>
-  StatusOr<T> Combined(F f, bool urgent = false);
+  // `loads`: the id of the request `f` loads with LoadForUpdate, if known: a group reads its
+  // jobs' requests together before running them.
+  StatusOr<T> Combined(F f, bool urgent = false, std::string_view loads = {});
   void RunCombined(CombinedJob* job);
   void LeadCombined(const std::vector<CombinedJob*>& group);
 
@@ -369,6 +371,10 @@ class NodeService {
   // it reads of them is read as of its start). GUARDED_BY(mu_)
   std::set<std::string> profiles_read_;
   std::map<std::string, std::optional<store::PeerRecord>> group_peers_;
+  // The requests a group's jobs will load, read together at its start (PrefetchRequests); each
+  // is taken once by LoadForUpdate, and dropped when a change of the group writes its request.
+  std::map<std::string, std::pair<store::RequestRecord, int64_t>, std::less<>> group_requests_;
+  Status PrefetchRequests(const std::vector<CombinedJob*>& group);            // requires mu_
   StatusOr<std::optional<store::PeerRecord>> Peer(const std::string& state);  // requires mu_
   std::mutex comb_mu_;
   std::condition_variable comb_cv_;

@@ -435,14 +435,46 @@ StatusOr<std::optional<RequestRecord>> NodeStore::GetRequest(std::string_view id
 
 StatusOr<std::optional<std::pair<RequestRecord, int64_t>>> NodeStore::GetRequestAndLastSeq(
     std::string_view id) {
-  static const std::string sql =
-      Sql("SELECT ", kRequestColumns,
-          ", (SELECT COALESCE(MAX(e.seq), 0) FROM request_events e "
-          "WHERE e.request_id = requests.id) FROM requests WHERE id = ?");
-  ASSIGN_OR_RETURN(Statement * st, db_->Prepare(sql));
-  RETURN_IF_ERROR(st->Bind(id));
-  return One<std::pair<RequestRecord, int64_t>>(
-      st, [](Statement* s) { return std::make_pair(ReadRequest(s), s->Int64(18)); });
+  ASSIGN_OR_RETURN(auto found, GetRequestsAndLastSeq(std::span(&id, 1)));
+  return std::move(found.front());
+}
+
+StatusOr<std::vector<std::optional<std::pair<RequestRecord, int64_t>>>>
+NodeStore::GetRequestsAndLastSeq(std::span<const std::string_view> ids) {
+  // kCheckRows ids per statement, padded with '' (no request id), one primary-key equality
+  // each (see CheckInboxes), each row numbered by its id's place.
+  static const std::string sql = [] {
+    std::string s;
+    for (size_t r = 0; r < kCheckRows; ++r) {
+      s += r == 0 ? "" : " UNION ALL ";
+      s += "SELECT " + std::to_string(r) + ", " + std::string(kRequestColumns) +
+           ", (SELECT COALESCE(MAX(e.seq), 0) FROM request_events e "
+           "WHERE e.request_id = requests.id) FROM requests WHERE id = ?";
+    }
+    return s;
+  }();
+  std::vector<std::optional<std::pair<RequestRecord, int64_t>>> out(ids.size());
+  for (size_t start = 0; start < ids.size(); start += kCheckRows) {
+    const size_t n = std::min(kCheckRows, ids.size() - start);
+    ASSIGN_OR_RETURN(Statement * st, db_->Prepare(sql));
+    for (size_t r = 0; r < kCheckRows; ++r) {
+      RETURN_IF_ERROR(
+          st->BindAt(static_cast<int>(r + 1), r < n ? ids[start + r] : std::string_view()));
+    }
+    while (true) {
+      StatusOr<bool> row = st->Step();
+      if (!row.ok()) {
+        st->Reset();
+        return row.status();
+      }
+      if (!*row) break;
+      const size_t at = static_cast<size_t>(st->Int64(0));
+      if (at >= n) continue;  // padding (matches nothing anyway)
+      out[start + at] = std::make_pair(ReadRequestAt(st, 1), st->Int64(19));
+    }
+    st->Reset();
+  }
+  return out;
 }
 
 StatusOr<std::vector<RequestRecord>> NodeStore::ListRequests(const RequestFilter& f) {

@@ -187,6 +187,9 @@ class NodeStore {
   // needs to number its next event.
   StatusOr<std::optional<std::pair<RequestRecord, int64_t>>> GetRequestAndLastSeq(
       std::string_view id);
+  // The same for several ids, one answer each, in order (kCheckRows per statement).
+  StatusOr<std::vector<std::optional<std::pair<RequestRecord, int64_t>>>> GetRequestsAndLastSeq(
+      std::span<const std::string_view> ids);
   StatusOr<std::vector<RequestRecord>> ListRequests(const RequestFilter& filter);
   StatusOr<std::vector<RequestCount>> CountRequests();
   StatusOr<int64_t> CountOverdue(int64_t now);

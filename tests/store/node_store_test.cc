@@ -299,6 +299,30 @@ TEST_P(NodeStoreTest, CombinedLookupsReadWhatTheSeparateOnesRead) {
   dangling.request_id = "XA-404";
   for (const auto& m : {with, without, dangling}) ASSERT_TRUE(outbox.Enqueue(m).ok());
 
+  // A request with its last event number, alone and several at once (in order, over more than
+  // one statement's worth of ids; unknown ids and a request without events included).
+  ASSERT_TRUE(store_->InsertRequest(Request("XA-3", 11)).ok());
+  auto one = store_->GetRequestAndLastSeq("XA-1").value();
+  ASSERT_TRUE(one.has_value());
+  EXPECT_EQ(one->first, store_->GetRequest("XA-1").value().value());
+  EXPECT_EQ(one->second, 3);
+  EXPECT_FALSE(store_->GetRequestAndLastSeq("XA-404").value().has_value());
+  std::vector<std::string_view> rids;
+  for (size_t i = 0; i < NodeStore::kCheckRows + 2; ++i) {
+    rids.push_back(i % 3 == 0 ? "XA-1" : (i % 3 == 1 ? "XA-404" : "XA-3"));
+  }
+  auto requests = store_->GetRequestsAndLastSeq(rids).value();
+  ASSERT_EQ(requests.size(), rids.size());
+  for (size_t i = 0; i < rids.size(); ++i) {
+    if (rids[i] == "XA-404") {
+      EXPECT_FALSE(requests[i].has_value()) << i;
+      continue;
+    }
+    ASSERT_TRUE(requests[i].has_value()) << i;
+    EXPECT_EQ(requests[i]->first.id, rids[i]) << i;
+    EXPECT_EQ(requests[i]->second, rids[i] == "XA-1" ? 3 : 0) << i;
+  }
+
   auto found = store_->GetOutboxWithRequest(with.message_id).value();
   ASSERT_TRUE(found.has_value());
   EXPECT_EQ(found->message, with);
