@@ -625,6 +625,8 @@ struct NodeService::CombinedJob {
   bool urgent = false;               // goes to the front of the queue
   std::string loads;                 // the request it loads, if known
   bool done = false;                 // GUARDED_BY(comb_mu_)
+  // Wakes this job's thread alone: when its group is done, or when it is next to lead.
+  std::condition_variable wake;
 };
 
 namespace {
@@ -656,7 +658,9 @@ void NodeService::RunCombined(CombinedJob* job) {
   }
   while (!job->done) {
     if (comb_leading_) {
-      comb_cv_.wait(lock);
+      // Only this job's own thread is woken (not every waiting one): by the leader of its group
+      // when the group is done, or by the last leader when the queue is its to lead.
+      job->wake.wait(lock);
       continue;
     }
     comb_leading_ = true;
@@ -668,9 +672,12 @@ void NodeService::RunCombined(CombinedJob* job) {
     lock.unlock();
     LeadCombined(group);
     lock.lock();
-    for (CombinedJob* j : group) j->done = true;
+    for (CombinedJob* j : group) {
+      j->done = true;
+      if (j != job) j->wake.notify_one();
+    }
     comb_leading_ = false;
-    comb_cv_.notify_all();
+    if (!comb_queue_.empty() && comb_queue_.front() != job) comb_queue_.front()->wake.notify_one();
   }
 }
 

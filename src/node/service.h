@@ -377,7 +377,6 @@ class NodeService {
   Status PrefetchRequests(const std::vector<CombinedJob*>& group);            // requires mu_
   StatusOr<std::optional<store::PeerRecord>> Peer(const std::string& state);  // requires mu_
   std::mutex comb_mu_;
-  std::condition_variable comb_cv_;
   std::deque<CombinedJob*> comb_queue_;  // GUARDED_BY(comb_mu_)
   bool comb_leading_ = false;            // GUARDED_BY(comb_mu_)
   std::atomic<uint64_t> combined_writes_{0};
