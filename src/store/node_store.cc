@@ -433,6 +433,33 @@ StatusOr<std::optional<RequestRecord>> NodeStore::GetRequest(std::string_view id
   return One<RequestRecord>(st, ReadRequest);
 }
 
+// Batched reads by key (GetRequestsAndLastSeq, CheckInboxes, GetOutboxesWithRequest): one
+// primary-key equality per key in a UNION ALL. (Not `IN` lists or a join with the keys: on
+// PostgreSQL a connection keeps the plan it made while the tables were empty, and for those a scan
+// of the table looks cheaper than the index; an equality on the key always uses it.) Each branch
+// costs about what a statement of its own would in the executor, so a statement has 1, 2, 4, 8
+// or 16 slots — the fewest that hold the keys left — the slots past them bound to '' (no id is
+// empty) and numbered so that the rows come back to their keys.
+namespace {
+constexpr size_t kSlotVariants = 5;  // 1, 2, 4, 8, 16 = NodeStore::kCheckRows
+static_assert(size_t{1} << (kSlotVariants - 1) == NodeStore::kCheckRows);
+
+// The variant (0..4) for n keys (1..kCheckRows) and its number of slots.
+size_t SlotVariant(size_t n) {
+  size_t v = 0;
+  while ((size_t{1} << v) < n) ++v;
+  return v;
+}
+
+// The SQL of every variant, from `build(slots)`.
+template <typename Build>
+std::array<std::string, kSlotVariants> SlotSql(Build build) {
+  std::array<std::string, kSlotVariants> out;
+  for (size_t v = 0; v < kSlotVariants; ++v) out[v] = build(size_t{1} << v);
+  return out;
+}
+}  // namespace
+
 StatusOr<std::optional<std::pair<RequestRecord, int64_t>>> NodeStore::GetRequestAndLastSeq(
     std::string_view id) {
   ASSIGN_OR_RETURN(auto found, GetRequestsAndLastSeq(std::span(&id, 1)));
@@ -441,23 +468,23 @@ StatusOr<std::optional<std::pair<RequestRecord, int64_t>>> NodeStore::GetRequest
 
 StatusOr<std::vector<std::optional<std::pair<RequestRecord, int64_t>>>>
 NodeStore::GetRequestsAndLastSeq(std::span<const std::string_view> ids) {
-  // kCheckRows ids per statement, padded with '' (no request id), one primary-key equality
-  // each (see CheckInboxes), each row numbered by its id's place.
-  static const std::string sql = [] {
+  // (Batched reads by key, above.)
+  static const auto sql = SlotSql([](size_t slots) {
     std::string s;
-    for (size_t r = 0; r < kCheckRows; ++r) {
+    for (size_t r = 0; r < slots; ++r) {
       s += r == 0 ? "" : " UNION ALL ";
       s += "SELECT " + std::to_string(r) + ", " + std::string(kRequestColumns) +
            ", (SELECT COALESCE(MAX(e.seq), 0) FROM request_events e "
            "WHERE e.request_id = requests.id) FROM requests WHERE id = ?";
     }
     return s;
-  }();
+  });
   std::vector<std::optional<std::pair<RequestRecord, int64_t>>> out(ids.size());
   for (size_t start = 0; start < ids.size(); start += kCheckRows) {
     const size_t n = std::min(kCheckRows, ids.size() - start);
-    ASSIGN_OR_RETURN(Statement * st, db_->Prepare(sql));
-    for (size_t r = 0; r < kCheckRows; ++r) {
+    const size_t v = SlotVariant(n);
+    ASSIGN_OR_RETURN(Statement * st, db_->Prepare(sql[v]));
+    for (size_t r = 0; r < (size_t{1} << v); ++r) {
       RETURN_IF_ERROR(
           st->BindAt(static_cast<int>(r + 1), r < n ? ids[start + r] : std::string_view()));
     }
@@ -469,7 +496,7 @@ NodeStore::GetRequestsAndLastSeq(std::span<const std::string_view> ids) {
       }
       if (!*row) break;
       const size_t at = static_cast<size_t>(st->Int64(0));
-      if (at >= n) continue;  // padding (matches nothing anyway)
+      if (at >= n) continue;  // a padding slot (matches nothing anyway)
       out[start + at] = std::make_pair(ReadRequestAt(st, 1), st->Int64(19));
     }
     st->Reset();
@@ -798,32 +825,29 @@ StatusOr<NodeStore::InboxCheck> NodeStore::CheckInbox(std::string_view message_i
 
 StatusOr<std::vector<NodeStore::InboxCheck>> NodeStore::CheckInboxes(
     std::span<const InboxKey> keys) {
-  // kCheckRows keys per statement (the last one padded with keys that match nothing: no
-  // message or request id is empty): the inbox rows of the message ids and the request ids
-  // known, one primary-key equality per key. (Not `IN` lists or a join with the keys: on
-  // PostgreSQL the plan a connection keeps may have been made while the tables were empty, and
-  // for those a scan of the table looks cheaper than the index; an equality on the key always
-  // uses it.)
-  static const std::string sql = [] {
+  // (Batched reads by key, above: the message ids' slots, then the request ids'.)
+  static const auto sql = SlotSql([](size_t slots) {
     std::string s;
-    for (size_t r = 0; r < kCheckRows; ++r) {
+    for (size_t r = 0; r < slots; ++r) {
       s += r == 0 ? "" : " UNION ALL ";
       s += "SELECT 0, message_id, sender, kind, body_sha256, request_id, received FROM inbox "
            "WHERE message_id = ?";
     }
-    for (size_t r = 0; r < kCheckRows; ++r) {
+    for (size_t r = 0; r < slots; ++r) {
       s += " UNION ALL SELECT 1, id, NULL, NULL, NULL, NULL, NULL FROM requests WHERE id = ?";
     }
     return s;
-  }();
+  });
   std::vector<InboxCheck> out(keys.size());
   for (size_t start = 0; start < keys.size(); start += kCheckRows) {
     const size_t n = std::min(kCheckRows, keys.size() - start);
-    ASSIGN_OR_RETURN(Statement * st, db_->Prepare(sql));
-    for (size_t r = 0; r < kCheckRows; ++r) {
+    const size_t v = SlotVariant(n);
+    const size_t slots = size_t{1} << v;
+    ASSIGN_OR_RETURN(Statement * st, db_->Prepare(sql[v]));
+    for (size_t r = 0; r < slots; ++r) {
       const InboxKey& k = r < n ? keys[start + r] : InboxKey{};
       RETURN_IF_ERROR(st->BindAt(static_cast<int>(r + 1), k.message_id));
-      RETURN_IF_ERROR(st->BindAt(static_cast<int>(kCheckRows + r + 1), k.request_id));
+      RETURN_IF_ERROR(st->BindAt(static_cast<int>(slots + r + 1), k.request_id));
     }
     std::map<std::string, InboxRecord, std::less<>> inbox;
     std::set<std::string, std::less<>> requests;
@@ -861,11 +885,10 @@ StatusOr<std::optional<NodeStore::OutboxWithRequest>> NodeStore::GetOutboxWithRe
 
 StatusOr<std::vector<std::optional<NodeStore::OutboxWithRequest>>>
 NodeStore::GetOutboxesWithRequest(std::span<const std::string_view> message_ids) {
-  // kCheckRows ids per statement, padded with '' (no message id), one primary-key equality
-  // each (see CheckInboxes), each row numbered by its id's place.
-  static const std::string sql = [] {
+  // (Batched reads by key, above.)
+  static const auto sql = SlotSql([](size_t slots) {
     std::string s;
-    for (size_t r = 0; r < kCheckRows; ++r) {
+    for (size_t r = 0; r < slots; ++r) {
       s += r == 0 ? "" : " UNION ALL ";
       s += "SELECT " + std::to_string(r) + ", " + Prefixed(kOutboxColumns, "o.") + ", " +
            Prefixed(kRequestColumns, "r.") +
@@ -873,12 +896,13 @@ NodeStore::GetOutboxesWithRequest(std::span<const std::string_view> message_ids)
            "FROM outbox o LEFT JOIN requests r ON r.id = o.request_id WHERE o.message_id = ?";
     }
     return s;
-  }();
+  });
   std::vector<std::optional<OutboxWithRequest>> out(message_ids.size());
   for (size_t start = 0; start < message_ids.size(); start += kCheckRows) {
     const size_t n = std::min(kCheckRows, message_ids.size() - start);
-    ASSIGN_OR_RETURN(Statement * st, db_->Prepare(sql));
-    for (size_t r = 0; r < kCheckRows; ++r) {
+    const size_t v = SlotVariant(n);
+    ASSIGN_OR_RETURN(Statement * st, db_->Prepare(sql[v]));
+    for (size_t r = 0; r < (size_t{1} << v); ++r) {
       RETURN_IF_ERROR(
           st->BindAt(static_cast<int>(r + 1), r < n ? message_ids[start + r] : std::string_view()));
     }
@@ -890,7 +914,7 @@ NodeStore::GetOutboxesWithRequest(std::span<const std::string_view> message_ids)
       }
       if (!*row) break;
       const size_t at = static_cast<size_t>(st->Int64(0));
-      if (at >= n) continue;  // padding (matches nothing anyway)
+      if (at >= n) continue;  // a padding slot (matches nothing anyway)
       OutboxWithRequest found;
       found.message = ReadOutboxAt(st, 1);
       if (!st->IsNull(12)) found.request = std::make_pair(ReadRequestAt(st, 12), st->Int64(30));

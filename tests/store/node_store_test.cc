@@ -323,6 +323,16 @@ TEST_P(NodeStoreTest, CombinedLookupsReadWhatTheSeparateOnesRead) {
     EXPECT_EQ(requests[i]->second, rids[i] == "XA-1" ? 3 : 0) << i;
   }
 
+  // Every number of keys from 1 to past one statement's worth (the statements have 1, 2, 4, 8
+  // or 16 slots; the ones not needed are padded).
+  for (size_t n = 1; n <= NodeStore::kCheckRows + 1; ++n) {
+    std::vector<std::string_view> some;
+    for (size_t i = 0; i < n; ++i) some.push_back(i % 2 == 0 ? "XA-1" : "XA-404");
+    auto got = store_->GetRequestsAndLastSeq(some).value();
+    ASSERT_EQ(got.size(), n);
+    for (size_t i = 0; i < n; ++i) EXPECT_EQ(got[i].has_value(), i % 2 == 0) << n << " " << i;
+  }
+
   auto found = store_->GetOutboxWithRequest(with.message_id).value();
   ASSERT_TRUE(found.has_value());
   EXPECT_EQ(found->message, with);
@@ -391,6 +401,14 @@ TEST_P(NodeStoreTest, CombinedLookupsReadWhatTheSeparateOnesRead) {
     EXPECT_EQ(many[i].request_exists, keys[i].request_id == "XA-1") << i;
   }
   EXPECT_TRUE(store_->CheckInboxes({}).value().empty());
+  for (size_t n = 1; n <= NodeStore::kCheckRows + 1; ++n) {
+    std::vector<NodeStore::InboxKey> some(keys.begin(), keys.begin() + n);
+    some.back().message_id = r.message_id;  // the last key is always in the last slot used
+    auto got = store_->CheckInboxes(some).value();
+    ASSERT_EQ(got.size(), n);
+    EXPECT_EQ(got.back().inbox, std::optional<InboxRecord>(r)) << n;
+    EXPECT_EQ(got.front().request_exists, some.front().request_id == "XA-1") << n;
+  }
 }
 
 TEST_P(NodeStoreTest, OutboxLifecycle) {
