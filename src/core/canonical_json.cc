@@ -18,9 +18,9 @@ namespace json = boost::json;
 namespace {
 
 // Decodes valid UTF-8 into UTF-16 code units; false on invalid UTF-8 (overlong forms,
-// surrogates, values above U+10FFFF, truncated sequences).
+// surrogates, values above U+10FFFF, truncated sequences). With `out` null, only checks.
 bool ToUtf16(std::string_view s, std::u16string* out) {
-  out->clear();
+  if (out != nullptr) out->clear();
   size_t i = 0;
   while (i < s.size()) {
     auto b0 = static_cast<unsigned char>(s[i]);
@@ -49,7 +49,9 @@ bool ToUtf16(std::string_view s, std::u16string* out) {
     }
     static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
     if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    if (cp >= 0x10000) {
+    if (out == nullptr) {
+      // checking only
+    } else if (cp >= 0x10000) {
       cp -= 0x10000;
       out->push_back(static_cast<char16_t>(0xD800 + (cp >> 10)));
       out->push_back(static_cast<char16_t>(0xDC00 + (cp & 0x3FF)));
@@ -155,22 +157,40 @@ class Canonicalizer {
       case json::kind::object: {
         if (depth >= kMaxJsonDepth) return TooDeep();
         const json::object& o = v.get_object();
-        std::vector<std::pair<std::u16string, const json::key_value_pair*>> members;
+        // RFC 8785 section 3.2.3: by UTF-16 code units, compared as unsigned integers. Below
+        // U+10000 that is the order of the UTF-8 bytes (both are code point order); only a
+        // character above it (a 4-byte sequence, lead byte 0xF0..0xF4; two surrogates in UTF-16)
+        // sorts differently, so keys are compared as UTF-16 only when one has such a character.
+        std::vector<const json::key_value_pair*> members;
         members.reserve(o.size());
+        bool supplementary = false;
         for (const auto& kv : o) {
-          std::u16string key;
-          if (!ToUtf16(kv.key(), &key)) return InvalidArgumentError("a key is not valid UTF-8");
-          members.emplace_back(std::move(key), &kv);
+          const std::string_view key = kv.key();
+          if (!ToUtf16(key, nullptr)) return InvalidArgumentError("a key is not valid UTF-8");
+          for (const char c : key) supplementary |= static_cast<unsigned char>(c) >= 0xF0;
+          members.push_back(&kv);
         }
-        // RFC 8785 section 3.2.3: by UTF-16 code units, compared as unsigned integers.
-        std::sort(members.begin(), members.end(),
-                  [](const auto& a, const auto& b) { return a.first < b.first; });
+        if (!supplementary) {
+          std::sort(members.begin(), members.end(),
+                    [](const auto* a, const auto* b) { return a->key() < b->key(); });
+        } else {
+          std::vector<std::pair<std::u16string, const json::key_value_pair*>> keyed;
+          keyed.reserve(members.size());
+          for (const json::key_value_pair* kv : members) {
+            std::u16string key;
+            ToUtf16(kv->key(), &key);  // checked above
+            keyed.emplace_back(std::move(key), kv);
+          }
+          std::sort(keyed.begin(), keyed.end(),
+                    [](const auto& a, const auto& b) { return a.first < b.first; });
+          for (size_t i = 0; i < keyed.size(); ++i) members[i] = keyed[i].second;
+        }
         out_.push_back('{');
         for (size_t i = 0; i < members.size(); ++i) {
           if (i > 0) out_.push_back(',');
-          core_internal::AppendJsonString(&out_, members[i].second->key());
+          core_internal::AppendJsonString(&out_, members[i]->key());
           out_.push_back(':');
-          RETURN_IF_ERROR(Write(members[i].second->value(), depth + 1));
+          RETURN_IF_ERROR(Write(members[i]->value(), depth + 1));
         }
         out_.push_back('}');
         return OkStatus();
@@ -202,8 +222,7 @@ class Canonicalizer {
   }
 
   Status String(std::string_view s) {
-    std::u16string scratch;
-    if (!ToUtf16(s, &scratch)) return InvalidArgumentError("a string is not valid UTF-8");
+    if (!ToUtf16(s, nullptr)) return InvalidArgumentError("a string is not valid UTF-8");
     core_internal::AppendJsonString(&out_, s);
     return OkStatus();
   }
