@@ -201,14 +201,19 @@ Status FederationStore::PutReceipts(const std::vector<IssuedReceipt>& receipts) 
   Database& db = fast();
   store::Transaction tx(&db);
   RETURN_IF_ERROR(tx.Begin());
-  ASSIGN_OR_RETURN(Statement * st,
-                   db.Prepare("INSERT INTO federation_receipts (message_id, sender, body_sha256, "
-                              "received, receipt) VALUES (?, ?, ?, ?, ?) "
-                              "ON CONFLICT (message_id) DO NOTHING"));
-  for (const IssuedReceipt& r : receipts) {
-    RETURN_IF_ERROR(st->Bind(r.message_id, r.sender, r.body_sha256, r.received_us, r.receipt));
-    RETURN_IF_ERROR(st->RunPipelined());  // a failure is reported by the commit
-  }
+  // Several rows per statement; a failure is reported by the commit.
+  static const store::MultiRowInsert insert(
+      "INSERT INTO federation_receipts (message_id, sender, body_sha256, received, receipt) "
+      "VALUES ",
+      "(?, ?, ?, ?, ?)", 5, " ON CONFLICT (message_id) DO NOTHING");
+  RETURN_IF_ERROR(insert.Run(&db, std::span(receipts),
+                             [](Statement* st, int p, const IssuedReceipt& r) -> Status {
+                               RETURN_IF_ERROR(st->BindAt(p, r.message_id));
+                               RETURN_IF_ERROR(st->BindAt(p + 1, r.sender));
+                               RETURN_IF_ERROR(st->BindAt(p + 2, r.body_sha256));
+                               RETURN_IF_ERROR(st->BindAt(p + 3, r.received_us));
+                               return st->BindAt(p + 4, r.receipt);
+                             }));
   return tx.Commit();
 }
 

@@ -198,4 +198,17 @@ Status ApplyMigrations(Database& db, std::string_view component,
   return tx.Commit();
 }
 
+MultiRowInsert::MultiRowInsert(std::string_view head, std::string_view row, int columns,
+                               std::string_view tail)
+    : columns_(columns) {
+  for (size_t k = 0; k < sql_.size(); ++k) {
+    sql_[k] = std::string(head);
+    for (size_t r = 0; r < kRows[k]; ++r) {
+      if (r > 0) sql_[k] += ", ";
+      sql_[k] += row;
+    }
+    sql_[k] += tail;
+  }
+}
+
 }  // namespace comity::store

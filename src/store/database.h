@@ -51,6 +51,7 @@
 // the next Prepare() of the same SQL, so do not interleave two uses of one SQL text.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -218,6 +219,42 @@ class Transaction {
  private:
   Database* db_;
   bool open_ = false;
+};
+
+// A multi-row INSERT: the items go several rows per statement — 16, 4 or 1, three prepared
+// statements — each run pipelined (Statement::RunPipelined), so a batch costs a few statements
+// rather than one per row.
+//   static const MultiRowInsert insert("INSERT INTO t (a, b) VALUES ", "(?, ?)", 2);
+//   RETURN_IF_ERROR(insert.Run(db, std::span(items), [](Statement* st, int first, const T& x) {
+//     RETURN_IF_ERROR(st->BindAt(first, x.a));
+//     return st->BindAt(first + 1, x.b);
+//   }));
+// `tail` follows the rows (e.g. " ON CONFLICT (a) DO NOTHING").
+class MultiRowInsert {
+ public:
+  static constexpr size_t kRows[3] = {16, 4, 1};
+  MultiRowInsert(std::string_view head, std::string_view row, int columns,
+                 std::string_view tail = {});
+  // bind(st, first_parameter, item) binds one row's `columns` parameters.
+  template <typename T, typename BindRow>
+  Status Run(Database* db, std::span<const T> items, BindRow bind) const {
+    size_t i = 0;
+    for (size_t k = 0; k < sql_.size(); ++k) {
+      while (items.size() - i >= kRows[k]) {
+        ASSIGN_OR_RETURN(Statement * st, db->Prepare(sql_[k]));
+        for (size_t r = 0; r < kRows[k]; ++r) {
+          RETURN_IF_ERROR(bind(st, static_cast<int>(r) * columns_ + 1, items[i + r]));
+        }
+        RETURN_IF_ERROR(st->RunPipelined());
+        i += kRows[k];
+      }
+    }
+    return OkStatus();
+  }
+
+ private:
+  std::array<std::string, 3> sql_;
+  int columns_;
 };
 
 // Versioned schema changes for one component ("tlog", "node", ...), recorded in the table

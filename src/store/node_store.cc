@@ -159,40 +159,6 @@ StatusOr<int64_t> Scalar(Statement* st) {
   return v;
 }
 
-// Multi-row inserts: `items` go several rows per statement — 16, 4 or 1, three prepared
-// statements — pipelined. MultiRowSql(head, row) builds the three texts from
-// "INSERT INTO t (a, b) VALUES " and "(?, ?)"; bind(st, first_parameter, item) binds one row.
-constexpr size_t kMultiRows[3] = {16, 4, 1};
-
-std::array<std::string, 3> MultiRowSql(std::string_view head, std::string_view row) {
-  std::array<std::string, 3> sql;
-  for (size_t k = 0; k < sql.size(); ++k) {
-    sql[k] = std::string(head);
-    for (size_t r = 0; r < kMultiRows[k]; ++r) {
-      if (r > 0) sql[k] += ", ";
-      sql[k] += row;
-    }
-  }
-  return sql;
-}
-
-template <typename T, typename BindRow>
-Status InsertRows(Database* db, const std::array<std::string, 3>& sql, int columns,
-                  std::span<const T> items, BindRow bind) {
-  size_t i = 0;
-  for (size_t k = 0; k < sql.size(); ++k) {
-    while (items.size() - i >= kMultiRows[k]) {
-      ASSIGN_OR_RETURN(Statement * st, db->Prepare(sql[k]));
-      for (size_t r = 0; r < kMultiRows[k]; ++r) {
-        RETURN_IF_ERROR(bind(st, static_cast<int>(r) * columns + 1, items[i + r]));
-      }
-      RETURN_IF_ERROR(st->RunPipelined());
-      i += kMultiRows[k];
-    }
-  }
-  return OkStatus();
-}
-
 constexpr std::string_view kOutboxColumns =
     "message_id, recipient, kind, body, request_id, created, next_attempt, attempts, "
     "last_error, delivered, receipt";
@@ -576,12 +542,13 @@ Status NodeStore::InsertEvent(const EventRecord& e) {
 }
 
 Status NodeStore::InsertEvents(std::span<const EventRecord> events) {
-  static const std::array<std::string, 3> sql = MultiRowSql(
+  static const MultiRowInsert insert(
       "INSERT INTO request_events (request_id, seq, at, actor, action, from_state, to_state, "
       "reason, detail_json, log_index) VALUES ",
       "(?, ?, ?, ?, ?, NULLIF(CAST(? AS TEXT), ''), ?, NULLIF(CAST(? AS TEXT), ''), "
-      "NULLIF(CAST(? AS TEXT), ''), ?)");
-  return InsertRows(db_, sql, 10, events, [](Statement* st, int p, const EventRecord& e) -> Status {
+      "NULLIF(CAST(? AS TEXT), ''), ?)",
+      10);
+  return insert.Run(db_, events, [](Statement* st, int p, const EventRecord& e) -> Status {
     RETURN_IF_ERROR(st->BindAt(p, e.request_id));
     RETURN_IF_ERROR(st->BindAt(p + 1, e.seq));
     RETURN_IF_ERROR(st->BindAt(p + 2, e.at));
@@ -624,9 +591,9 @@ Status NodeStore::InsertLogRecord(const LogRecord& r) {
 }
 
 Status NodeStore::InsertLogRecords(std::span<const LogRecord> records) {
-  static const std::array<std::string, 3> sql = MultiRowSql(
-      "INSERT INTO log_records (leaf_index, salt, record, created) VALUES ", "(?, ?, ?, ?)");
-  return InsertRows(db_, sql, 4, records, [](Statement* st, int p, const LogRecord& r) -> Status {
+  static const MultiRowInsert insert(
+      "INSERT INTO log_records (leaf_index, salt, record, created) VALUES ", "(?, ?, ?, ?)", 4);
+  return insert.Run(db_, records, [](Statement* st, int p, const LogRecord& r) -> Status {
     RETURN_IF_ERROR(st->BindAt(p, r.leaf_index));
     RETURN_IF_ERROR(st->BindAt(p + 1, r.salt_hex));
     RETURN_IF_ERROR(st->BindAt(p + 2, r.record));

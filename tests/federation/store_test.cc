@@ -87,6 +87,22 @@ TEST_F(FederationStoreTest, ReceiptsKeepTheFirst) {
   EXPECT_EQ(store_->GetReceipt("m1").value()->receipt, "first");
   EXPECT_EQ(store_->GetReceipt("m2").value()->received_us, 7);
   EXPECT_FALSE(store_->GetReceipt("m3").value().has_value());
+  // Many at once (several rows per statement: 16, 4, 1), one id twice among them and one known
+  // already: the first of each is kept.
+  std::vector<IssuedReceipt> many;
+  for (int i = 0; i < 23; ++i) {
+    many.push_back({"n" + std::to_string(i), "XB", "h", 100 + i, "r" + std::to_string(i)});
+  }
+  many.push_back({"n3", "XB", "h", 999, "again"});
+  many.push_back({"m1", "XB", "h", 999, "third"});
+  ASSERT_TRUE(store_->PutReceipts(many).ok());
+  for (int i = 0; i < 23; ++i) {
+    auto r = store_->GetReceipt("n" + std::to_string(i)).value();
+    ASSERT_TRUE(r.has_value()) << i;
+    EXPECT_EQ(r->receipt, "r" + std::to_string(i));
+    EXPECT_EQ(r->received_us, 100 + i);
+  }
+  EXPECT_EQ(store_->GetReceipt("m1").value()->receipt, "first");
 }
 
 TEST_F(FederationStoreTest, WitnessStateIsCompareAndSet) {
