@@ -615,10 +615,10 @@ class NodeService::WriteLock {
 // --- combined writes ------------------------------------------------------------------------
 
 // Officers' writes (drafts, actions) that arrive while another is being written are combined:
-// one thread (the leader) writes a group of them in ONE transaction, each in its own savepoint,
-// and commits once, so that pages the writes share (the log's state and tiles, index pages)
-// reach the WAL once per group instead of once per write. A write that fails is undone alone;
-// if the group's commit fails, every write in it fails with that error (none was kept).
+// one thread (the leader) writes a group of them in ONE transaction and commits once, so that pages
+// the writes share (the log's state and tiles, index pages) reach the WAL once per group instead of
+// once per write. A write that fails is undone alone; if the group's commit fails, every write in
+// it fails with that error (none was kept).
 struct NodeService::CombinedJob {
   std::function<Status()> run;       // under mu_, inside the group's transaction
   std::function<void(Status)> fail;  // sets the caller's result to an error
@@ -737,10 +737,11 @@ void NodeService::LeadCombined(const std::vector<CombinedJob*>& group) {
     return;
   }
   store::Database& db = *writer_->db;
-  // First optimistically: the changes' savepoints are released without waiting for the server
-  // (PostgreSQL), so that a change costs no round trip of its own. Should the database refuse
-  // any write, the commit fails and nothing is kept: the group is then written again, each
-  // change checked as it is released, so that the one that fails is undone alone.
+  // First optimistically: the changes are written without savepoints (on PostgreSQL every write
+  // is pipelined), so that a change costs no round trip of its own. Should the database refuse
+  // any write — at once or at the commit — nothing of that pass is kept: the group is then
+  // written again, each change in its own savepoint and checked as it is released, so that the
+  // one that fails is undone alone.
   for (const bool optimistic : {true, false}) {
     store::Transaction tx(&db);
     if (Status begun = tx.Begin(); !begun.ok()) {
@@ -756,7 +757,7 @@ void NodeService::LeadCombined(const std::vector<CombinedJob*>& group) {
       for (CombinedJob* j : group) j->fail(read);
       return;
     }
-    // Each change is its own savepoint (Commit): a write that fails is undone alone.
+    // Commit writes each change (second pass: in its own savepoint, undone alone if it fails).
     std::vector<CombinedJob*> written;
     for (CombinedJob* j : group) {
       if (!batch_broken_.ok()) {
@@ -1100,142 +1101,141 @@ StatusOr<store::RequestRecord> NodeService::Act(const Principal& who, std::strin
     return InvalidArgumentError("information goes with reply only", "/information");
   }
 
-  return Combined<store::RequestRecord>(
-      [&]() -> StatusOr<store::RequestRecord> {
-        int64_t seq = 0;
-        ASSIGN_OR_RETURN(store::RequestRecord r, LoadForUpdate(id, in.expected_version, &seq));
-        ASSIGN_OR_RETURN(RequestState from, StoredState(r));
+  // The change, run under the writer inside a group of combined writes that reads `id` with
+  // the group's other requests first (PrefetchRequests).
+  auto change = [&]() -> StatusOr<store::RequestRecord> {
+    int64_t seq = 0;
+    ASSIGN_OR_RETURN(store::RequestRecord r, LoadForUpdate(id, in.expected_version, &seq));
+    ASSIGN_OR_RETURN(RequestState from, StoredState(r));
 
-        workflow::ActionContext ctx;
-        ctx.reasons = in.reasons;
-        ctx.condition_count = static_cast<int>(in.conditions.size());
-        if (r.screening_outcome) {
-          ctx.screening_outcome =
-              ParseEnum<Outcome>(*r.screening_outcome).value_or(Outcome::kProceed);
-        }
-        const std::optional<Actor> required = workflow::RequiredActor(from, a);
-        if (required) {
-          const bool may = (*required == Actor::kOfficer && Allows(who.role, Permission::kDraft)) ||
-                           (*required == Actor::kReviewer && Allows(who.role, Permission::kDecide));
-          if (who.system || !may) {
-            return PermissionDeniedError(
-                std::string(EnumName(a)) + " on this " + r.direction + " request is taken by " +
-                (*required == Actor::kOfficer ? "an officer or a supervisor"
-                                              : "a reviewer or a supervisor") +
-                "; " + who.name + " is " + std::string(EnumName(who.role)));
-          }
-          ctx.actor = *required;
-        }
-        // Without a transition for (from, a), ApplyAction answers kFailedPrecondition listing what
-        // is allowed.
-        ASSIGN_OR_RETURN(RequestState to, workflow::ApplyAction(from, a, ctx));
+    workflow::ActionContext ctx;
+    ctx.reasons = in.reasons;
+    ctx.condition_count = static_cast<int>(in.conditions.size());
+    if (r.screening_outcome) {
+      ctx.screening_outcome = ParseEnum<Outcome>(*r.screening_outcome).value_or(Outcome::kProceed);
+    }
+    const std::optional<Actor> required = workflow::RequiredActor(from, a);
+    if (required) {
+      const bool may = (*required == Actor::kOfficer && Allows(who.role, Permission::kDraft)) ||
+                       (*required == Actor::kReviewer && Allows(who.role, Permission::kDecide));
+      if (who.system || !may) {
+        return PermissionDeniedError(std::string(EnumName(a)) + " on this " + r.direction +
+                                     " request is taken by " +
+                                     (*required == Actor::kOfficer ? "an officer or a supervisor"
+                                                                   : "a reviewer or a supervisor") +
+                                     "; " + who.name + " is " + std::string(EnumName(who.role)));
+      }
+      ctx.actor = *required;
+    }
+    // Without a transition for (from, a), ApplyAction answers kFailedPrecondition listing what is
+    // allowed.
+    ASSIGN_OR_RETURN(RequestState to, workflow::ApplyAction(from, a, ctx));
 
-        const Timestamp now = options_.clock->Now();
-        const int64_t now_us = ToMicros(now);
-        ASSIGN_OR_RETURN(Request request, ParseRequest(r.request_json));
+    const Timestamp now = options_.clock->Now();
+    const int64_t now_us = ToMicros(now);
+    ASSIGN_OR_RETURN(Request request, ParseRequest(r.request_json));
 
-        store::RequestRecord updated = r;
-        updated.state = std::string(EnumName(to));
-        updated.updated = now_us;
-        updated.version = r.version + 1;
-        updated.awaiting_answer = Awaiting(r.direction, to);
+    store::RequestRecord updated = r;
+    updated.state = std::string(EnumName(to));
+    updated.updated = now_us;
+    updated.version = r.version + 1;
+    updated.awaiting_answer = Awaiting(r.direction, to);
 
-        Change c;
-        PendingEvent pe;
-        pe.event.request_id = r.id;
-        pe.event.seq = seq;
-        pe.event.at = now_us;
-        pe.event.actor = who.name;
-        pe.event.action = std::string(EnumName(a));
-        pe.event.from_state = r.state;
-        pe.event.to_state = updated.state;
-        if (!Blank(in.reasons)) pe.event.reason = in.reasons;
-        json::object detail;
+    Change c;
+    PendingEvent pe;
+    pe.event.request_id = r.id;
+    pe.event.seq = seq;
+    pe.event.at = now_us;
+    pe.event.actor = who.name;
+    pe.event.action = std::string(EnumName(a));
+    pe.event.from_state = r.state;
+    pe.event.to_state = updated.state;
+    if (!Blank(in.reasons)) pe.event.reason = in.reasons;
+    json::object detail;
 
-        auto enqueue = [&](std::string recipient, std::string kind, std::string body) -> Status {
-          ASSIGN_OR_RETURN(std::optional<store::PeerRecord> peer, Peer(recipient));
-          if (!peer) {
-            return FailedPreconditionError("no peer for " + recipient +
-                                           ": an admin must add it (POST /api/v1/peers) before "
-                                           "messages can be sent there");
-          }
-          store::OutboxMessage m;
-          m.message_id = federation::NewMessageId();
-          m.recipient = std::move(recipient);
-          m.kind = std::move(kind);
-          m.body = std::move(body);
-          m.request_id = r.id;
-          m.created = now_us;
-          m.next_attempt = now_us;
-          detail["message_id"] = m.message_id;
-          c.outbox.push_back(std::move(m));
-          return OkStatus();
-        };
+    auto enqueue = [&](std::string recipient, std::string kind, std::string body) -> Status {
+      ASSIGN_OR_RETURN(std::optional<store::PeerRecord> peer, Peer(recipient));
+      if (!peer) {
+        return FailedPreconditionError("no peer for " + recipient +
+                                       ": an admin must add it (POST /api/v1/peers) before "
+                                       "messages can be sent there");
+      }
+      store::OutboxMessage m;
+      m.message_id = federation::NewMessageId();
+      m.recipient = std::move(recipient);
+      m.kind = std::move(kind);
+      m.body = std::move(body);
+      m.request_id = r.id;
+      m.created = now_us;
+      m.next_attempt = now_us;
+      detail["message_id"] = m.message_id;
+      c.outbox.push_back(std::move(m));
+      return OkStatus();
+    };
 
-        switch (a) {
-          case Action::kSubmit: {
-            // The request as sent: created now, screened again with the profiles of today.
-            request.created = Timestamp{now.seconds, 0};
-            ASSIGN_OR_RETURN(Decision screening, Screen(request));
-            screening.request_id = r.id;
-            updated.request_json = Serialize(RequestToJson(request));
-            updated.screening_json = Serialize(DecisionToJson(screening));
-            updated.screening_outcome = std::string(EnumName(screening.outcome));
-            updated.respond_by.reset();
-            if (screening.respond_by) updated.respond_by = ToMicros(*screening.respond_by);
-            RETURN_IF_ERROR(enqueue(r.requested_state, "request", updated.request_json));
-            detail["screening"] = *updated.screening_outcome;
-            pe.leaf = LeafFromRequest(kLeafRequestSent, now, request);
-            pe.leaf.outcome = updated.screening_outcome;
-            pe.leaf.rules = FiredRules(screening);
-            break;
-          }
-          case Action::kWithdraw:
-            pe.leaf = LeafFromRequest(kLeafRequestWithdrawn, now, request);
-            break;
-          case Action::kReplyInformation: {
-            json::object body;
-            body["schema"] = kInformationReplySchema;
-            body["request_id"] = r.id;
-            body["information"] = in.information;
-            body["sent"] = FormatTimestamp(Timestamp{now.seconds, 0});
-            RETURN_IF_ERROR(enqueue(r.requested_state, "information_reply", Serialize(body)));
-            detail["information"] = in.information;
-            pe.leaf = LeafFromRequest(kLeafInformationReplySent, now, request);
-            break;
-          }
-          case Action::kClose:
-            pe.leaf = LeafFromRequest(kLeafRequestClosed, now, request);
-            break;
-          default: {  // the decide actions
-            json::object answer =
-                AnswerJson(r.id, to, in.reasons, in.conditions, Timestamp{now.seconds, 0});
-            ASSIGN_OR_RETURN(std::string answer_text, CanonicalJson(answer));
-            updated.decision_json = answer_text;
-            updated.conditions_json.reset();
-            if (!in.conditions.empty())
-              updated.conditions_json = Serialize(ConditionsJson(in.conditions));
-            RETURN_IF_ERROR(
-                enqueue(r.requesting_state,
-                        a == Action::kRequestInformation ? "information_request" : "decision",
-                        answer_text));
-            detail["decision"] = answer;
-            pe.leaf = LeafFromRequest(kLeafRequestDecided, now, request);
-            pe.leaf.outcome = updated.state;
-            pe.leaf.screening = r.screening_outcome;
-            break;
-          }
-        }
-        if (!detail.empty()) pe.event.detail_json = Serialize(detail);
-        pe.request_sha256 = Sha256Hex(updated.request_json);
-        c.events.push_back(std::move(pe));
-        c.update = updated;
-        c.expected_version = r.version;
-        c.same_documents = store::NodeStore::SameDocuments(r, updated);
-        RETURN_IF_ERROR(Commit(c));
-        return updated;
-      },
-      /*urgent=*/false, id);
+    switch (a) {
+      case Action::kSubmit: {
+        // The request as sent: created now, screened again with the profiles of today.
+        request.created = Timestamp{now.seconds, 0};
+        ASSIGN_OR_RETURN(Decision screening, Screen(request));
+        screening.request_id = r.id;
+        updated.request_json = Serialize(RequestToJson(request));
+        updated.screening_json = Serialize(DecisionToJson(screening));
+        updated.screening_outcome = std::string(EnumName(screening.outcome));
+        updated.respond_by.reset();
+        if (screening.respond_by) updated.respond_by = ToMicros(*screening.respond_by);
+        RETURN_IF_ERROR(enqueue(r.requested_state, "request", updated.request_json));
+        detail["screening"] = *updated.screening_outcome;
+        pe.leaf = LeafFromRequest(kLeafRequestSent, now, request);
+        pe.leaf.outcome = updated.screening_outcome;
+        pe.leaf.rules = FiredRules(screening);
+        break;
+      }
+      case Action::kWithdraw:
+        pe.leaf = LeafFromRequest(kLeafRequestWithdrawn, now, request);
+        break;
+      case Action::kReplyInformation: {
+        json::object body;
+        body["schema"] = kInformationReplySchema;
+        body["request_id"] = r.id;
+        body["information"] = in.information;
+        body["sent"] = FormatTimestamp(Timestamp{now.seconds, 0});
+        RETURN_IF_ERROR(enqueue(r.requested_state, "information_reply", Serialize(body)));
+        detail["information"] = in.information;
+        pe.leaf = LeafFromRequest(kLeafInformationReplySent, now, request);
+        break;
+      }
+      case Action::kClose:
+        pe.leaf = LeafFromRequest(kLeafRequestClosed, now, request);
+        break;
+      default: {  // the decide actions
+        json::object answer =
+            AnswerJson(r.id, to, in.reasons, in.conditions, Timestamp{now.seconds, 0});
+        ASSIGN_OR_RETURN(std::string answer_text, CanonicalJson(answer));
+        updated.decision_json = answer_text;
+        updated.conditions_json.reset();
+        if (!in.conditions.empty())
+          updated.conditions_json = Serialize(ConditionsJson(in.conditions));
+        RETURN_IF_ERROR(enqueue(
+            r.requesting_state,
+            a == Action::kRequestInformation ? "information_request" : "decision", answer_text));
+        detail["decision"] = answer;
+        pe.leaf = LeafFromRequest(kLeafRequestDecided, now, request);
+        pe.leaf.outcome = updated.state;
+        pe.leaf.screening = r.screening_outcome;
+        break;
+      }
+    }
+    if (!detail.empty()) pe.event.detail_json = Serialize(detail);
+    pe.request_sha256 = Sha256Hex(updated.request_json);
+    c.events.push_back(std::move(pe));
+    c.update = updated;
+    c.expected_version = r.version;
+    c.same_documents = store::NodeStore::SameDocuments(r, updated);
+    RETURN_IF_ERROR(Commit(c));
+    return updated;
+  };
+  return Combined<store::RequestRecord>(change, /*urgent=*/false, id);
 }
 
 StatusOr<store::RequestRecord> NodeService::Assign(const Principal& who, std::string_view id,
@@ -1730,10 +1730,10 @@ std::vector<StatusOr<IncomingResult>> NodeService::AcceptIncomingBatch(
   WriteLock lock(this);
   lock.KeepAfterCommit();  // a failed batch falls back to one transaction per message
   store::Database& db = *writer_->db;
-  // As a group of combined writes (LeadCombined): first optimistically, each message's
-  // savepoint released without waiting; if the database refused a write, the commit fails and
-  // the batch is written again with each message checked as it is released, so that the one
-  // that fails is undone alone.
+  // As a group of combined writes (LeadCombined): first optimistically, without savepoints; if
+  // the database refused a write, nothing of that pass is kept and the batch is written again,
+  // each message in its own savepoint checked as it is released, so that the one that fails is
+  // undone alone.
   Status committed;
   for (const bool optimistic : {true, false}) {
     out.clear();
@@ -1744,9 +1744,9 @@ std::vector<StatusOr<IncomingResult>> NodeService::AcceptIncomingBatch(
     if (!committed.ok()) break;
     BeginGroup();
     optimistic_ = optimistic;
-    // Each message's change is its own savepoint (Commit): one that fails is undone alone.
-    // What the checks read is kept up to date with the batch's own writes: a request accepted
-    // here makes its id known to the messages after it.
+    // Commit writes each message's change (second pass: in its own savepoint, undone alone if
+    // it fails). What the checks read is kept up to date with the batch's own writes: a request
+    // accepted here makes its id known to the messages after it.
     std::set<std::string> accepted;
     std::set<std::string_view> checked;
     for (size_t i = 0; i < messages.size() && batch_broken_.ok(); ++i) {

@@ -216,8 +216,8 @@ class NodeService {
   StatusOr<IncomingResult> AcceptInformationReply(std::string_view from_state,
                                                   std::string_view message_id,
                                                   std::string_view reply_json);
-  // Several received messages (any of the kinds above) in ONE transaction, each in its own
-  // savepoint: a message that fails is undone alone, and its result says why. At most
+  // Several received messages (any of the kinds above) in ONE transaction: a message that
+  // fails is undone alone, and its result says why. At most
   // kMaxIncomingBatch. Results are in the order of `messages`.
   std::vector<StatusOr<IncomingResult>> AcceptIncomingBatch(
       std::span<const IncomingMessage> messages);
@@ -345,7 +345,7 @@ class NodeService {
   bool batch_open_ = false;          // AcceptIncomingBatch's transaction is open; GUARDED_BY(mu_)
   bool batch_outbox_ = false;        // and something was enqueued in it; GUARDED_BY(mu_)
   Status batch_broken_;              // the group's transaction failed; GUARDED_BY(mu_)
-  bool optimistic_ = false;  // a group's savepoints are released without waiting; GUARDED_BY(mu_)
+  bool optimistic_ = false;          // a group's first pass: no savepoints; GUARDED_BY(mu_)
   // The log entries of a group's changes, appended once, just before the group commits: one
   // read of the log's state, one write of each tile touched, one signed checkpoint per group.
   // Each change gets its indices when it is written (state.size + leaves before it); a change

@@ -424,6 +424,33 @@ std::array<std::string, kSlotVariants> SlotSql(Build build) {
   for (size_t v = 0; v < kSlotVariants; ++v) out[v] = build(size_t{1} << v);
   return out;
 }
+// Runs a SlotSql statement whose rows carry their slot in the first column, for `keys`
+// (kCheckRows per statement); read(st, i) reads a row that answers keys[i].
+template <typename Read>
+Status ReadSlots(Database* db, const std::array<std::string, kSlotVariants>& sql,
+                 std::span<const std::string_view> keys, Read read) {
+  for (size_t start = 0; start < keys.size(); start += NodeStore::kCheckRows) {
+    const size_t n = std::min(NodeStore::kCheckRows, keys.size() - start);
+    const size_t v = SlotVariant(n);
+    ASSIGN_OR_RETURN(Statement * st, db->Prepare(sql[v]));
+    for (size_t r = 0; r < (size_t{1} << v); ++r) {
+      RETURN_IF_ERROR(
+          st->BindAt(static_cast<int>(r + 1), r < n ? keys[start + r] : std::string_view()));
+    }
+    while (true) {
+      StatusOr<bool> row = st->Step();
+      if (!row.ok()) {
+        st->Reset();
+        return row.status();
+      }
+      if (!*row) break;
+      const size_t at = static_cast<size_t>(st->Int64(0));
+      if (at < n) read(st, start + at);  // (a padding slot matches nothing anyway)
+    }
+    st->Reset();
+  }
+  return OkStatus();
+}
 }  // namespace
 
 StatusOr<std::optional<std::pair<RequestRecord, int64_t>>> NodeStore::GetRequestAndLastSeq(
@@ -446,27 +473,9 @@ NodeStore::GetRequestsAndLastSeq(std::span<const std::string_view> ids) {
     return s;
   });
   std::vector<std::optional<std::pair<RequestRecord, int64_t>>> out(ids.size());
-  for (size_t start = 0; start < ids.size(); start += kCheckRows) {
-    const size_t n = std::min(kCheckRows, ids.size() - start);
-    const size_t v = SlotVariant(n);
-    ASSIGN_OR_RETURN(Statement * st, db_->Prepare(sql[v]));
-    for (size_t r = 0; r < (size_t{1} << v); ++r) {
-      RETURN_IF_ERROR(
-          st->BindAt(static_cast<int>(r + 1), r < n ? ids[start + r] : std::string_view()));
-    }
-    while (true) {
-      StatusOr<bool> row = st->Step();
-      if (!row.ok()) {
-        st->Reset();
-        return row.status();
-      }
-      if (!*row) break;
-      const size_t at = static_cast<size_t>(st->Int64(0));
-      if (at >= n) continue;  // a padding slot (matches nothing anyway)
-      out[start + at] = std::make_pair(ReadRequestAt(st, 1), st->Int64(19));
-    }
-    st->Reset();
-  }
+  RETURN_IF_ERROR(ReadSlots(db_, sql, ids, [&](Statement* st, size_t i) {
+    out[i] = std::make_pair(ReadRequestAt(st, 1), st->Int64(19));
+  }));
   return out;
 }
 
@@ -865,30 +874,12 @@ NodeStore::GetOutboxesWithRequest(std::span<const std::string_view> message_ids)
     return s;
   });
   std::vector<std::optional<OutboxWithRequest>> out(message_ids.size());
-  for (size_t start = 0; start < message_ids.size(); start += kCheckRows) {
-    const size_t n = std::min(kCheckRows, message_ids.size() - start);
-    const size_t v = SlotVariant(n);
-    ASSIGN_OR_RETURN(Statement * st, db_->Prepare(sql[v]));
-    for (size_t r = 0; r < (size_t{1} << v); ++r) {
-      RETURN_IF_ERROR(
-          st->BindAt(static_cast<int>(r + 1), r < n ? message_ids[start + r] : std::string_view()));
-    }
-    while (true) {
-      StatusOr<bool> row = st->Step();
-      if (!row.ok()) {
-        st->Reset();
-        return row.status();
-      }
-      if (!*row) break;
-      const size_t at = static_cast<size_t>(st->Int64(0));
-      if (at >= n) continue;  // a padding slot (matches nothing anyway)
-      OutboxWithRequest found;
-      found.message = ReadOutboxAt(st, 1);
-      if (!st->IsNull(12)) found.request = std::make_pair(ReadRequestAt(st, 12), st->Int64(30));
-      out[start + at] = std::move(found);
-    }
-    st->Reset();
-  }
+  RETURN_IF_ERROR(ReadSlots(db_, sql, message_ids, [&](Statement* st, size_t i) {
+    OutboxWithRequest found;
+    found.message = ReadOutboxAt(st, 1);
+    if (!st->IsNull(12)) found.request = std::make_pair(ReadRequestAt(st, 12), st->Int64(30));
+    out[i] = std::move(found);
+  }));
   return out;
 }
 

@@ -33,19 +33,26 @@ int64_t Count(ServiceFixture& f, const std::string& table) {
   return n;
 }
 
-// `n` requests drafted and submitted by `xa` to XB: the messages waiting in its outbox.
-std::vector<store::OutboxMessage> SubmittedToXB(ServiceFixture& xa, int n) {
+// XB added as `xa`'s peer, and `n` requests to it drafted by `xa`: their ids.
+std::vector<std::string> DraftedForXB(ServiceFixture& xa, int n) {
   EXPECT_TRUE(
       xa.service->AddPeer(kAdmin, {"XB", "http://127.0.0.1:9", RandomKey(), RandomKey(), ""}, false)
           .ok());
-  ActionInput submit;
-  submit.action = workflow::Action::kSubmit;
+  std::vector<std::string> ids;
   for (int i = 0; i < n; ++i) {
     auto d = xa.service->CreateDraft(kOfficer, boost::json::serialize(DraftBody("XA", "XB")));
     EXPECT_TRUE(d.ok());
-    if (d.ok()) {
-      EXPECT_TRUE(xa.service->Act(kOfficer, d->record.id, submit).ok());
-    }
+    if (d.ok()) ids.push_back(d->record.id);
+  }
+  return ids;
+}
+
+// `n` requests drafted and submitted by `xa` to XB: the messages waiting in its outbox.
+std::vector<store::OutboxMessage> SubmittedToXB(ServiceFixture& xa, int n) {
+  ActionInput submit;
+  submit.action = workflow::Action::kSubmit;
+  for (const std::string& id : DraftedForXB(xa, n)) {
+    EXPECT_TRUE(xa.service->Act(kOfficer, id, submit).ok());
   }
   return xa.service->DueMessages(xa.clock.Now(), 2 * n + 10).value();
 }
@@ -108,8 +115,8 @@ INSTANTIATE_TEST_SUITE_P(Backends, GroupCommitOnBothBackends,
                          ::testing::Values(store::Dialect::kSqlite, store::Dialect::kPostgres),
                          store::testing::DialectParamName);
 
-// Officers' writes that arrive together are combined into one transaction, each change in its
-// own savepoint: under contention, with half the writes refused (a second submit of the same
+// Officers' writes that arrive together are combined into one transaction, a change that fails
+// undone alone: under contention, with half the writes refused (a second submit of the same
 // request), every accepted write is kept with its event and leaf and no refused one leaves a
 // trace.
 class CombinedWritesOnBothBackends : public ::testing::TestWithParam<store::Dialect> {};
@@ -118,16 +125,9 @@ TEST_P(CombinedWritesOnBothBackends, RefusedWritesLeaveNoTraceAndTheOthersAreKep
   store::testing::TestDatabase db(GetParam());
   ASSERT_TRUE(db.status().ok()) << db.status().ToString();
   ServiceFixture f("XA", Disclosure::kEmbargo, nullptr, db.url());
-  ASSERT_TRUE(
-      f.service->AddPeer(kAdmin, {"XB", "http://127.0.0.1:9", RandomKey(), RandomKey(), ""}, false)
-          .ok());
   constexpr int kRequests = 40;
-  std::vector<std::string> ids;
-  for (int i = 0; i < kRequests; ++i) {
-    auto d = f.service->CreateDraft(kOfficer, boost::json::serialize(DraftBody("XA", "XB")));
-    ASSERT_TRUE(d.ok());
-    ids.push_back(d->record.id);
-  }
+  const std::vector<std::string> ids = DraftedForXB(f, kRequests);
+  ASSERT_EQ(ids.size(), static_cast<size_t>(kRequests));
   const uint64_t before = f.service->LogState().value().size;
   // Two submits per request from different threads at once: one is kept, one refused (409) for
   // the state it finds — read afresh even when both are in one group, whose requests are read
@@ -170,8 +170,8 @@ INSTANTIATE_TEST_SUITE_P(Backends, CombinedWritesOnBothBackends,
                          store::testing::DialectParamName);
 
 // A batch of received messages (the inbox's batch path) on both backends: one transaction in
-// which each message is its own savepoint, so the ones that fail leave no trace and the others
-// are kept, each with its events and leaves.
+// which the messages that fail leave no trace and the others are kept, each with its events and
+// leaves.
 class IncomingBatchOnBothBackends : public ::testing::TestWithParam<store::Dialect> {};
 
 TEST_P(IncomingBatchOnBothBackends, EachMessageSucceedsOrFailsAlone) {
@@ -307,10 +307,10 @@ INSTANTIATE_TEST_SUITE_P(Backends, StagedLogEntriesOnBothBackends,
                          ::testing::Values(store::Dialect::kSqlite, store::Dialect::kPostgres),
                          store::testing::DialectParamName);
 
-// Combined writes are first committed optimistically (each change's savepoint released without
-// waiting for the server); when the database refuses a write of one change (here: a trigger
-// refuses the outbox message of some requests), the commit fails and the group is written
-// again change by change: the refused submits fail alone, every other one is kept, the log has
+// Combined writes are first committed optimistically (no savepoints, every write pipelined);
+// when the database refuses a write of one change (here: a trigger refuses the outbox message of
+// some requests), that pass is not kept and the group is written again, each change in its own
+// savepoint: the refused submits fail alone, every other one is kept, the log has
 // no gap.
 class CombinedWriteRefusedOnBothBackends : public ::testing::TestWithParam<store::Dialect> {};
 
@@ -318,16 +318,9 @@ TEST_P(CombinedWriteRefusedOnBothBackends, OnlyTheRefusedChangesFail) {
   store::testing::TestDatabase db(GetParam());
   ASSERT_TRUE(db.status().ok()) << db.status().ToString();
   ServiceFixture f("XA", Disclosure::kEmbargo, nullptr, db.url());
-  ASSERT_TRUE(
-      f.service->AddPeer(kAdmin, {"XB", "http://127.0.0.1:9", RandomKey(), RandomKey(), ""}, false)
-          .ok());
   constexpr int kRequests = 40;
-  std::vector<std::string> ids;
-  for (int i = 0; i < kRequests; ++i) {
-    auto d = f.service->CreateDraft(kOfficer, boost::json::serialize(DraftBody("XA", "XB")));
-    ASSERT_TRUE(d.ok());
-    ids.push_back(d->record.id);
-  }
+  const std::vector<std::string> ids = DraftedForXB(f, kRequests);
+  ASSERT_EQ(ids.size(), static_cast<size_t>(kRequests));
   std::vector<std::string> refused;  // every fifth request
   for (int i = 0; i < kRequests; i += 5) refused.push_back(ids[i]);
   ASSERT_TRUE(RefuseInserts(f, GetParam(), "outbox", "request_id", refused).ok());
