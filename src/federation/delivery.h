@@ -116,7 +116,9 @@ class DeliveryWorker {
   StatusOr<Receipt> CheckReceipt(const OutgoingMessage& m, const PeerInfo& p,
                                  std::string_view receipt);
   // Records verified receipts; receipts that arrive while one batch is being recorded go
-  // together into the next (OutboxPort::RecordDeliveries: one transaction for all).
+  // together into the next (OutboxPort::RecordDeliveries: one transaction for all) — unless the
+  // outbox combines concurrent records itself (OutboxPort::CombinesConcurrentRecords), when
+  // waiting for the batch ahead would only add its time to every delivery's.
   Status RecordReceipt(const std::string& message_id, const std::string& receipt);
   std::vector<Status> RecordReceipts(const std::vector<std::pair<std::string, std::string>>& items);
 

@@ -103,6 +103,10 @@ class OutboxPort {
     for (const auto& [id, receipt] : receipts) out.push_back(RecordDelivery(id, receipt));
     return out;
   }
+  // True when concurrent RecordDeliveries calls are written together already (the node's
+  // combined writes): each sender then records its own receipts at once, instead of queueing
+  // them behind the batch being recorded (DeliveryWorker::RecordReceipts).
+  virtual bool CombinesConcurrentRecords() const { return false; }
   // Counts a failed attempt and schedules the next one.
   virtual Status RecordFailure(const std::string& message_id, Timestamp next_attempt,
                                const std::string& error) = 0;

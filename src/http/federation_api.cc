@@ -251,6 +251,8 @@ struct FederationRuntime::Adapters : federation::OutboxPort,
       const std::vector<std::pair<std::string, std::string>>& receipts) override {
     return svc->RecordDeliveries(receipts);
   }
+  // NodeService::RecordDeliveries joins the node's combined writes (one transaction per group).
+  bool CombinesConcurrentRecords() const override { return true; }
   Status RecordFailure(const std::string& id, Timestamp next, const std::string& error) override {
     return svc->RecordDeliveryFailure(id, next, error);
   }

@@ -623,6 +623,7 @@ struct NodeService::CombinedJob {
   std::function<Status()> run;       // under mu_, inside the group's transaction
   std::function<void(Status)> fail;  // sets the caller's result to an error
   bool urgent = false;               // goes to the front of the queue
+  bool grouped = false;              // a batch: in a group's transaction even alone
   std::string loads;                 // the request it loads, if known
   bool done = false;                 // GUARDED_BY(comb_mu_)
   // Wakes this job's thread alone: when its group is done, or when it is next to lead.
@@ -634,10 +635,11 @@ constexpr size_t kMaxCombined = 32;  // writes in one group
 }  // namespace
 
 template <typename T, typename F>
-StatusOr<T> NodeService::Combined(F f, bool urgent, std::string_view loads) {
+StatusOr<T> NodeService::Combined(F f, bool urgent, std::string_view loads, bool grouped) {
   std::optional<StatusOr<T>> result;
   CombinedJob job;
   job.urgent = urgent;
+  job.grouped = grouped;
   job.loads = std::string(loads);
   job.run = [&]() -> Status {
     result.emplace(f());
@@ -730,7 +732,7 @@ Status NodeService::EndGroup() {
 
 void NodeService::LeadCombined(const std::vector<CombinedJob*>& group) {
   WriteLock lock(this);
-  if (group.size() == 1) {
+  if (group.size() == 1 && !group.front()->grouped) {
     // Alone: its own transactions (Commit), and the writer back after each sync.
     lock.KeepAfterCommit();
     group.front()->run().IgnoreError();  // the caller's result is set
@@ -768,10 +770,17 @@ void NodeService::LeadCombined(const std::vector<CombinedJob*>& group) {
     }
     optimistic_ = false;
     Status committed = EndGroup();
-    if (committed.ok()) committed = DurableCommit(tx);
-    if (committed.ok()) {
+    const bool wake_dispatcher = batch_outbox_;  // read under mu_, which the commit lets go
+    bool kept = false;
+    if (committed.ok()) committed = DurableCommit(tx, &kept);
+    if (kept) {
+      // mu_ is released: the group is committed, and written again by nobody.
+      if (!committed.ok()) {
+        for (CombinedJob* j : written) j->fail(committed);  // kept, but not known durable
+        return;
+      }
       combined_writes_ += written.size();
-      if (batch_outbox_ && outbox_listener_) outbox_listener_();
+      if (wake_dispatcher && outbox_listener_) outbox_listener_();
       return;
     }
     if (db.in_transaction()) db.Rollback().IgnoreError();
@@ -806,10 +815,11 @@ Status NodeService::AfterCommit(uint64_t seq) {
   return synced;
 }
 
-Status NodeService::DurableCommit(store::Transaction& tx) {
+Status NodeService::DurableCommit(store::Transaction& tx, bool* kept) {
   const uint64_t seq = ++reserved_seq_;
   Status committed = tx.Commit();
   PublishCommitted(seq);
+  if (kept != nullptr) *kept = committed.ok();
   RETURN_IF_ERROR(committed);
   return AfterCommit(seq);
 }
@@ -1727,32 +1737,28 @@ std::vector<StatusOr<IncomingResult>> NodeService::AcceptIncomingBatch(
     for (size_t k = 0; k < which.size(); ++k) reads[which[k]]->check = std::move(checks[k]);
     return OkStatus();
   };
-  WriteLock lock(this);
-  lock.KeepAfterCommit();  // a failed batch falls back to one transaction per message
-  store::Database& db = *writer_->db;
-  // As a group of combined writes (LeadCombined): first optimistically, without savepoints; if
-  // the database refused a write, nothing of that pass is kept and the batch is written again,
-  // each message in its own savepoint checked as it is released, so that the one that fails is
-  // undone alone.
-  Status committed;
-  for (const bool optimistic : {true, false}) {
-    out.clear();
-    store::Transaction tx(&db);
-    committed = tx.Begin();
-    if (!committed.ok()) break;
-    committed = check_all();
-    if (!committed.ok()) break;
-    BeginGroup();
-    optimistic_ = optimistic;
-    // Commit writes each message's change (second pass: in its own savepoint, undone alone if
-    // it fails). What the checks read is kept up to date with the batch's own writes: a request
-    // accepted here makes its id known to the messages after it.
+  // The batch is one job of combined writes (LeadCombined): it shares its transaction, its log
+  // append and its commit with whatever else is being written — officers' writes, other
+  // batches that arrived meanwhile. Each message's change goes through Commit: in the group's
+  // first, optimistic pass without a savepoint; if the database refused any write, nothing of
+  // that pass is kept and the group is written again, each change in its own savepoint, so
+  // that the one that fails is undone alone.
+  auto run = [&]() -> StatusOr<std::vector<StatusOr<IncomingResult>>> {
+    std::vector<StatusOr<IncomingResult>> results;
+    results.reserve(messages.size());
+    RETURN_IF_ERROR(check_all());
+    // What the checks read is kept up to date with the batch's own writes: a request accepted
+    // here makes its id known to the messages after it.
     std::set<std::string> accepted;
     std::set<std::string_view> checked;
-    for (size_t i = 0; i < messages.size() && batch_broken_.ok(); ++i) {
+    for (size_t i = 0; i < messages.size(); ++i) {
       const IncomingMessage& m = messages[i];
+      if (!batch_broken_.ok()) {  // the pass is lost: the group is written again, or fails
+        results.push_back(batch_broken_);
+        continue;
+      }
       if (!reads[i] || !checked.insert(m.message_id).second) {
-        out.push_back(apply(m));
+        results.push_back(apply(m));
         continue;
       }
       ReadIncoming& read = *reads[i];
@@ -1764,22 +1770,20 @@ std::vector<StatusOr<IncomingResult>> NodeService::AcceptIncomingBatch(
         return AcceptIncomingRequestLocked(m.from_state, m.message_id, m.body, &read);
       }();
       if (r.ok() && !r->duplicate) accepted.insert(r->request_id);
-      out.push_back(std::move(r));
+      results.push_back(std::move(r));
     }
-    optimistic_ = false;
-    committed = EndGroup();
-    if (committed.ok()) committed = DurableCommit(tx);
-    if (committed.ok()) {
-      if (batch_outbox_ && outbox_listener_) outbox_listener_();
-      return out;
-    }
-    if (db.in_transaction()) db.Rollback().IgnoreError();
-  }
-  // Nothing of the batch is kept: apply the messages one by one, each in its own transaction.
+    return results;
+  };
+  StatusOr<std::vector<StatusOr<IncomingResult>>> done =
+      Combined<std::vector<StatusOr<IncomingResult>>>(run, /*urgent=*/false, /*loads=*/{},
+                                                      /*grouped=*/true);
+  if (done.ok()) return std::move(*done);
+  // Nothing of the batch is known to be kept: apply the messages one by one, each in its own
+  // transaction (one kept after all is answered as a duplicate).
   spdlog::warn("inbox batch of {} messages failed ({}); applying them one by one", messages.size(),
-               committed.ToString());
-  if (db.in_transaction()) db.Rollback().IgnoreError();
-  out.clear();
+               done.status().ToString());
+  WriteLock lock(this);
+  lock.KeepAfterCommit();
   for (const IncomingMessage& m : messages) out.push_back(apply(m));
   return out;
 }

@@ -271,10 +271,11 @@ class NodeService {
 
   // Runs `f` (which writes with Commit) combined with concurrent writes of officers: see
   // service.cc, "combined writes".
-  template <typename T, typename F>
   // `loads`: the id of the request `f` loads with LoadForUpdate, if known: a group reads its
-  // jobs' requests together before running them.
-  StatusOr<T> Combined(F f, bool urgent = false, std::string_view loads = {});
+  // jobs' requests together before running them. `grouped`: `f` writes several changes (a
+  // batch), to be committed together even when no other write joins it.
+  template <typename T, typename F>
+  StatusOr<T> Combined(F f, bool urgent = false, std::string_view loads = {}, bool grouped = false);
   void RunCombined(CombinedJob* job);
   void LeadCombined(const std::vector<CombinedJob*>& group);
 
@@ -315,9 +316,12 @@ class NodeService {
   // Unless the operation's WriteLock is kept for more (WriteLock::KeepAfterCommit), mu_ is not
   // taken again: the commit is the operation's last use of the writer.
   Status Durable();
-  Status DurableCommit(store::Transaction& tx);  // requires mu_: COMMIT, then Durable
-  void PublishCommitted(uint64_t seq);           // requires mu_
-  Status AfterCommit(uint64_t seq);              // requires mu_; see Durable
+  // Requires mu_: COMMIT, then Durable. *kept (if given) tells whether the COMMIT succeeded: if
+  // not, mu_ is still held; if so but the result is an error, the writes are kept but not known
+  // to be durable (and mu_ is released unless the WriteLock is kept).
+  Status DurableCommit(store::Transaction& tx, bool* kept = nullptr);
+  void PublishCommitted(uint64_t seq);  // requires mu_
+  Status AfterCommit(uint64_t seq);     // requires mu_; see Durable
   // Everything committed so far is durable (readers call it before they answer).
   Status SyncReserved() { return SyncTo(reserved_seq_.load()); }
   // Waits until the commits numbered up to `seq` are durable (at most one fdatasync per group).

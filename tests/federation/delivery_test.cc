@@ -315,6 +315,44 @@ TEST_F(DeliveryTest, APeersSlotIsFreedOnceItHasAnsweredNotWhenTheReceiptIsRecord
   EXPECT_EQ(transport_.posts(), 2);  // and neither was sent twice
 }
 
+// Receipts that arrive while others are being recorded wait for that recording and go together
+// into the next (one transaction for all) — unless the outbox combines concurrent records
+// itself, when each sender records its own at once: two recordings are then under way together.
+TEST_F(DeliveryTest, SendersRecordAtOnceWhenTheOutboxCombinesRecordsItself) {
+  for (const bool combines : {false, true}) {
+    SCOPED_TRACE(combines ? "the outbox combines" : "the worker queues");
+    outbox_.set_combines(combines);
+    std::mutex m;
+    std::condition_variable cv;
+    int inside = 0, peak = 0;
+    outbox_.set_before_record([&] {
+      std::unique_lock<std::mutex> lock(m);
+      peak = std::max(peak, ++inside);
+      cv.notify_all();
+      // Held until a second recording has begun (or, where that cannot happen, for a while).
+      cv.wait_for(lock, 300ms, [&] { return inside >= 2; });
+      --inside;
+    });
+    DeliveryOptions o = Options();
+    o.threads = 4;
+    o.max_in_flight_per_peer = 4;
+    auto w = Worker(o);
+    ASSERT_TRUE(w->Start().ok());
+    for (int i = 0; i < 4; ++i) Enqueue(R"({"n":)" + std::to_string(i) + "}");
+    w->Wake();
+    ASSERT_TRUE(WaitFor([&] { return outbox_.Undelivered() == 0; }));
+    w->Stop();
+    outbox_.set_before_record(nullptr);
+    std::lock_guard<std::mutex> lock(m);
+    if (combines) {
+      EXPECT_GE(peak, 2);
+    } else {
+      EXPECT_EQ(peak, 1);  // one recording at a time, the others queued behind it
+    }
+  }
+  EXPECT_EQ(outbox_.deliveries(), 8);
+}
+
 // While a message is in flight, the dispatcher reads on past it (it is not read, with its
 // body, again on every read); a message placed before where the reads stopped — one another
 // process committed late — is still found by a read from the start within poll_interval.

@@ -291,6 +291,9 @@ class FakeOutbox : public OutboxPort {
     ++deliveries_;
     return OkStatus();
   }
+  bool CombinesConcurrentRecords() const override { return combines_.load(); }
+  // As an outbox that combines concurrent records itself (the node's combined writes).
+  void set_combines(bool c) { combines_ = c; }
   Status RecordFailure(const std::string& id, Timestamp next, const std::string& error) override {
     std::lock_guard<std::mutex> lock(mu_);
     Row& r = rows_.at(id);
@@ -338,6 +341,7 @@ class FakeOutbox : public OutboxPort {
   std::vector<Read> reads_;
   bool fail_reads_ = false;
   std::function<void()> before_record_;
+  std::atomic<bool> combines_{false};
 };
 
 // Carries POSTs to the Inbox registered for a base URL and GETs to a log publisher, in process.

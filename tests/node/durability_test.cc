@@ -244,6 +244,48 @@ TEST_P(IncomingBatchOnBothBackends, EachMessageSucceedsOrFailsAlone) {
   EXPECT_EQ(xb.service->LogState().value().size, 6u);
 }
 
+// Batches that arrive together (a peer sends several at once) are written together: they share
+// transactions with one log append each, and every message is kept once, with its events and
+// entries numbered without a gap.
+TEST_P(IncomingBatchOnBothBackends, ConcurrentBatchesShareTransactions) {
+  ServiceFixture xa("XA");
+  store::testing::TestDatabase db(GetParam());
+  ASSERT_TRUE(db.status().ok()) << db.status().ToString();
+  ServiceFixture xb("XB", Disclosure::kEmbargo, nullptr, db.url());
+  constexpr int kBatches = 12;
+  const std::vector<store::OutboxMessage> due = SubmittedToXB(xa, 2 * kBatches);
+  ASSERT_EQ(due.size(), static_cast<size_t>(2 * kBatches));
+  const int64_t checkpoints = Count(xb, "tlog_checkpoints");  // one per transaction
+  std::atomic<int> ready{0}, accepted{0}, other{0};
+  std::vector<std::thread> threads;
+  for (int b = 0; b < kBatches; ++b) {
+    threads.emplace_back([&, b] {
+      const std::vector<IncomingMessage> batch = {
+          {"XA", due[2 * b].message_id, "request", due[2 * b].body},
+          {"XA", due[2 * b + 1].message_id, "request", due[2 * b + 1].body}};
+      ++ready;
+      while (ready.load() < kBatches) std::this_thread::yield();
+      for (const auto& r : xb.service->AcceptIncomingBatch(batch)) {
+        (r.ok() && !r->duplicate ? accepted : other)++;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(accepted.load(), 2 * kBatches);
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_LT(Count(xb, "tlog_checkpoints") - checkpoints, kBatches) << "no two batches combined";
+  EXPECT_EQ(xb.service->LogState().value().size, static_cast<uint64_t>(4 * kBatches));
+  EXPECT_EQ(Count(xb, "requests"), 2 * kBatches);
+  EXPECT_EQ(Count(xb, "inbox"), 2 * kBatches);
+  auto conn = xb.OpenDb();
+  auto st = conn->Prepare("SELECT log_index FROM request_events ORDER BY log_index").value();
+  std::vector<int64_t> indices;
+  while (st->Step().value()) indices.push_back(st->Int64(0));
+  st->Reset();
+  ASSERT_EQ(indices.size(), static_cast<size_t>(4 * kBatches));
+  for (size_t i = 0; i < indices.size(); ++i) EXPECT_EQ(indices[i], static_cast<int64_t>(i));
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, IncomingBatchOnBothBackends,
                          ::testing::Values(store::Dialect::kSqlite, store::Dialect::kPostgres),
                          store::testing::DialectParamName);
