@@ -265,6 +265,10 @@ Api::Api(node::NodeService* service, ApiOptions options, http::Metrics* metrics)
   metrics_->Describe("comity_outbox_depth", "gauge", "Messages to peers not yet delivered");
   metrics_->Describe("comity_log_size", "gauge", "Entries committed to the transparency log");
   metrics_->Describe("comity_log_disclosed", "gauge", "Entries whose bundles are published");
+  metrics_->Describe("comity_database_round_trips_total", "counter",
+                     "Round trips to PostgreSQL (each a wait for the server; 0 on SQLite)");
+  metrics_->Describe("comity_durability_syncs_total", "counter",
+                     "Syncs that made a group of commits durable");
 }
 
 std::vector<std::string> Api::RolesFor(Permission p) {
@@ -904,6 +908,9 @@ Response Api::Metrics() {
   metrics_->Set("comity_outbox_depth", {}, static_cast<double>(stats->outbox_depth));
   metrics_->Set("comity_log_size", {}, static_cast<double>(stats->log_size));
   metrics_->Set("comity_log_disclosed", {}, static_cast<double>(stats->log_disclosed));
+  metrics_->Set("comity_database_round_trips_total", {},
+                static_cast<double>(stats->database_round_trips));
+  metrics_->Set("comity_durability_syncs_total", {}, static_cast<double>(stats->durability_syncs));
   return TextResponse(200, metrics_->Render(), "text/plain; version=0.0.4");
 }
 

@@ -22,6 +22,7 @@
 #include "crypto/sha256.h"
 #include "federation/envelope.h"
 #include "node/leaf.h"
+#include "store/postgres_database.h"
 #include "tlog/tile.h"
 
 namespace comity::node {
@@ -694,9 +695,14 @@ void NodeService::BeginGroup() {
   batch_outbox_ = false;
   batch_broken_ = OkStatus();
   log_stage_ = LogStage{};
-  profiles_read_.clear();
-  group_peers_.clear();
+  group_profile_versions_.reset();
+  group_peer_states_.reset();
   group_requests_.clear();
+}
+
+Status NodeService::SendGroupReads() {
+  RETURN_IF_ERROR(writer_->log_storage->SendStateRead());
+  return writer_->store->SendGroupReads();
 }
 
 Status NodeService::PrefetchRequests(const std::vector<CombinedJob*>& group) {
@@ -715,8 +721,8 @@ Status NodeService::PrefetchRequests(const std::vector<CombinedJob*>& group) {
 
 Status NodeService::EndGroup() {
   batch_open_ = false;
-  profiles_read_.clear();
-  group_peers_.clear();
+  group_profile_versions_.reset();
+  group_peer_states_.reset();
   group_requests_.clear();
   LogStage stage = std::move(log_stage_);
   log_stage_ = LogStage{};
@@ -752,7 +758,9 @@ void NodeService::LeadCombined(const std::vector<CombinedJob*>& group) {
     }
     BeginGroup();
     optimistic_ = optimistic;
-    if (Status read = PrefetchRequests(group); !read.ok()) {
+    Status read = SendGroupReads();
+    if (read.ok()) read = PrefetchRequests(group);
+    if (!read.ok()) {
       EndGroup().IgnoreError();
       optimistic_ = false;
       db.Rollback().IgnoreError();
@@ -923,37 +931,44 @@ StatusOr<store::RequestRecord> NodeService::LoadForUpdate(std::string_view id,
 }
 
 StatusOr<std::shared_ptr<const StateProfile>> NodeService::Profile(std::string_view code) {
-  if (batch_open_ && profiles_read_.count(std::string(code)) != 0) {
-    auto cached = profile_cache_.find(std::string(code));
-    if (cached != profile_cache_.end()) return cached->second.profile;
-  }
-  ASSIGN_OR_RETURN(std::optional<store::ProfileRecord> r, writer_->store->GetProfile(code));
-  if (!r) {
+  auto missing = [&] {
     return NotFoundError("no profile for state " + std::string(code) +
                          "; an admin can add one (PUT /api/v1/profiles/" + std::string(code) + ")");
+  };
+  if (batch_open_) {
+    // In a group: the versions read at its start say whether the parsed profile kept here is
+    // still the stored one.
+    if (!group_profile_versions_) {
+      ASSIGN_OR_RETURN(group_profile_versions_, writer_->store->ProfileVersions());
+    }
+    auto version = group_profile_versions_->find(code);
+    if (version == group_profile_versions_->end()) return missing();
+    auto cached = profile_cache_.find(std::string(code));
+    if (cached != profile_cache_.end() && cached->second.sha256 == version->second) {
+      return cached->second.profile;
+    }
   }
+  ASSIGN_OR_RETURN(std::optional<store::ProfileRecord> r, writer_->store->GetProfile(code));
+  if (!r) return missing();
   auto it = profile_cache_.find(r->code);
-  if (it != profile_cache_.end() && it->second.sha256 == r->sha256) {
-    if (batch_open_) profiles_read_.insert(r->code);
-    return it->second.profile;
-  }
+  if (it != profile_cache_.end() && it->second.sha256 == r->sha256) return it->second.profile;
   StatusOr<StateProfile> p = ParseProfile(r->profile_json);
   if (!p.ok())
     return DataLossError("the stored profile " + r->code + " is invalid: " + p.status().message());
   auto shared = std::make_shared<const StateProfile>(std::move(*p));
   profile_cache_[r->code] = CachedProfile{r->sha256, shared};
-  if (batch_open_) profiles_read_.insert(r->code);
   return shared;
 }
 
-StatusOr<std::optional<store::PeerRecord>> NodeService::Peer(const std::string& state) {
+StatusOr<bool> NodeService::PeerKnown(const std::string& state) {
   if (batch_open_) {
-    auto it = group_peers_.find(state);
-    if (it != group_peers_.end()) return it->second;
+    if (!group_peer_states_) {
+      ASSIGN_OR_RETURN(group_peer_states_, writer_->store->PeerStates());
+    }
+    return group_peer_states_->count(state) != 0;
   }
   ASSIGN_OR_RETURN(std::optional<store::PeerRecord> peer, writer_->store->GetPeer(state));
-  if (batch_open_) group_peers_[state] = peer;
-  return peer;
+  return peer.has_value();
 }
 
 StatusOr<Decision> NodeService::Screen(const Request& request) {
@@ -1164,7 +1179,7 @@ StatusOr<store::RequestRecord> NodeService::Act(const Principal& who, std::strin
     json::object detail;
 
     auto enqueue = [&](std::string recipient, std::string kind, std::string body) -> Status {
-      ASSIGN_OR_RETURN(std::optional<store::PeerRecord> peer, Peer(recipient));
+      ASSIGN_OR_RETURN(bool peer, PeerKnown(recipient));
       if (!peer) {
         return FailedPreconditionError("no peer for " + recipient +
                                        ": an admin must add it (POST /api/v1/peers) before "
@@ -2034,6 +2049,8 @@ StatusOr<NodeStats> NodeService::Stats() {
       s.log_size = log->size;
       s.log_disclosed = log->disclosed;
     }
+    s.database_round_trips = store::PostgresDatabase::TotalRoundTrips();
+    s.durability_syncs = syncs_.load();
     return s;
   });
 }

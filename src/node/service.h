@@ -165,6 +165,10 @@ struct NodeStats {
   int64_t outbox_depth = 0;
   uint64_t log_size = 0;
   uint64_t log_disclosed = 0;
+  // Since the process started: round trips to PostgreSQL (every connection; 0 on SQLite), and
+  // syncs that made groups of commits durable.
+  uint64_t database_round_trips = 0;
+  uint64_t durability_syncs = 0;
 };
 
 class NodeService {
@@ -373,13 +377,17 @@ class NodeService {
                                              // the staged entries; before the commit
   // Within a group, profiles and peers are read once (the group is one transaction, and what
   // it reads of them is read as of its start). GUARDED_BY(mu_)
-  std::set<std::string> profiles_read_;
-  std::map<std::string, std::optional<store::PeerRecord>> group_peers_;
+  // What the group read at its start (SendGroupReads): every profile's version, every peer.
+  std::optional<std::map<std::string, std::string, std::less<>>> group_profile_versions_;
+  std::optional<std::set<std::string, std::less<>>> group_peer_states_;
   // The requests a group's jobs will load, read together at its start (PrefetchRequests); each
   // is taken once by LoadForUpdate, and dropped when a change of the group writes its request.
   std::map<std::string, std::pair<store::RequestRecord, int64_t>, std::less<>> group_requests_;
-  Status PrefetchRequests(const std::vector<CombinedJob*>& group);            // requires mu_
-  StatusOr<std::optional<store::PeerRecord>> Peer(const std::string& state);  // requires mu_
+  Status PrefetchRequests(const std::vector<CombinedJob*>& group);  // requires mu_
+  // Starts the reads every group makes — the log's state (locked), the profiles' versions, the
+  // peers — so that they travel with the group's first round trip (requires mu_).
+  Status SendGroupReads();
+  StatusOr<bool> PeerKnown(const std::string& state);  // requires mu_
   std::mutex comb_mu_;
   std::deque<CombinedJob*> comb_queue_;  // GUARDED_BY(comb_mu_)
   bool comb_leading_ = false;            // GUARDED_BY(comb_mu_)

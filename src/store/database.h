@@ -120,6 +120,12 @@ class Statement {
   // the server (Step(), Run(), Commit(), Exec(), Prepare() of a new SQL text). Elsewhere the
   // same as Run(). Database::changes() does not count it until then.
   virtual Status RunPipelined() { return Run(); }
+  // Starts a read now, inside a write transaction, without waiting for it: on PostgreSQL it is
+  // sent with the next round trip (whichever statement makes it), and the next Step() reads its
+  // rows without a round trip of its own. Bind first; Prepare() of the same SQL keeps it. A read
+  // sent and not stepped is forgotten when the transaction ends. Elsewhere (SQLite, outside a
+  // transaction) nothing is done, and Step() runs the statement as usual.
+  virtual Status SendRead() { return OkStatus(); }
   // RunPipelined() for an UPDATE or DELETE that must change exactly `rows` rows (an optimistic
   // check: `WHERE version = ?`): if it changes another number, the error is kAborted with
   // `mismatch` — at once when the statement is not pipelined, else from the next call that waits.

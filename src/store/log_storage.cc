@@ -83,15 +83,26 @@ StatusOr<std::unique_ptr<SqlLogStorage>> SqlLogStorage::Open(Database* db) {
   return std::unique_ptr<SqlLogStorage>(new SqlLogStorage(db));
 }
 
+namespace {
+constexpr std::string_view kReadState =
+    "SELECT origin, size, disclosed, root, checkpoint, disclose_immediately FROM tlog_state "
+    "WHERE id = 1";
+constexpr std::string_view kReadStateForUpdate =
+    "SELECT origin, size, disclosed, root, checkpoint, disclose_immediately FROM tlog_state "
+    "WHERE id = 1 FOR UPDATE";
+}  // namespace
+
+Status SqlLogStorage::SendStateRead() {
+  if (db_->dialect() != Dialect::kPostgres || !db_->in_write_transaction()) return OkStatus();
+  ASSIGN_OR_RETURN(Statement * st, db_->Prepare(kReadStateForUpdate));
+  return st->SendRead();
+}
+
 StatusOr<std::optional<tlog::LogState>> SqlLogStorage::ReadState() {
   // A PostgreSQL writer locks the state row until it commits: concurrent appenders (other
   // connections, other processes) queue here and then read the state the previous one left.
-  constexpr std::string_view kRead =
-      "SELECT origin, size, disclosed, root, checkpoint, disclose_immediately FROM tlog_state "
-      "WHERE id = 1";
-  constexpr std::string_view kReadForUpdate =
-      "SELECT origin, size, disclosed, root, checkpoint, disclose_immediately FROM tlog_state "
-      "WHERE id = 1 FOR UPDATE";
+  constexpr std::string_view kRead = kReadState;
+  constexpr std::string_view kReadForUpdate = kReadStateForUpdate;
   const bool lock = db_->dialect() == Dialect::kPostgres && db_->in_write_transaction();
   ASSIGN_OR_RETURN(Statement * st, db_->Prepare(lock ? kReadForUpdate : kRead));
   ASSIGN_OR_RETURN(bool row, st->Step());

@@ -47,6 +47,7 @@ class SqlLogStorage : public tlog::LogStorage {
   Status Commit() override { return db_->Commit(); }
   Status Rollback() override { return db_->Rollback(); }
   StatusOr<std::optional<tlog::LogState>> ReadState() override;
+  Status SendStateRead() override;  // Statement::SendRead of ReadState's SELECT ... FOR UPDATE
   Status WriteState(const tlog::LogState& state) override;
   StatusOr<std::optional<std::string>> ReadTile(int level, uint64_t index) override;
   Status WriteTile(int level, uint64_t index, std::string_view hashes) override;

@@ -776,6 +776,35 @@ StatusOr<std::vector<PeerRecord>> NodeStore::ListPeers() {
   return Collect<PeerRecord>(st, ReadPeer);
 }
 
+// --- what a group of writes reads at its start ---------------------------------------------
+
+namespace {
+constexpr std::string_view kProfileVersions = "SELECT code, sha256 FROM profiles";
+constexpr std::string_view kPeerStates = "SELECT state FROM peers";
+}  // namespace
+
+Status NodeStore::SendGroupReads() {
+  for (std::string_view sql : {kProfileVersions, kPeerStates}) {
+    ASSIGN_OR_RETURN(Statement * st, db_->Prepare(sql));
+    RETURN_IF_ERROR(st->SendRead());
+  }
+  return OkStatus();
+}
+
+StatusOr<std::map<std::string, std::string, std::less<>>> NodeStore::ProfileVersions() {
+  ASSIGN_OR_RETURN(Statement * st, db_->Prepare(kProfileVersions));
+  ASSIGN_OR_RETURN(auto rows, (Collect<std::pair<std::string, std::string>>(st, [](Statement* s) {
+                     return std::make_pair(s->Text(0), s->Text(1));
+                   })));
+  return std::map<std::string, std::string, std::less<>>(rows.begin(), rows.end());
+}
+
+StatusOr<std::set<std::string, std::less<>>> NodeStore::PeerStates() {
+  ASSIGN_OR_RETURN(Statement * st, db_->Prepare(kPeerStates));
+  ASSIGN_OR_RETURN(auto rows, Collect<std::string>(st, [](Statement* s) { return s->Text(0); }));
+  return std::set<std::string, std::less<>>(rows.begin(), rows.end());
+}
+
 // --- inbox ---------------------------------------------------------------------------------
 
 Status NodeStore::InsertInbox(const InboxRecord& r) {

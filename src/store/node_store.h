@@ -22,8 +22,10 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
@@ -229,6 +231,14 @@ class NodeStore {
   Status ReplacePeer(const PeerRecord& p);  // insert or replace (keeps `added` of an old row)
   StatusOr<std::optional<PeerRecord>> GetPeer(std::string_view state);
   StatusOr<std::vector<PeerRecord>> ListPeers();
+
+  // --- what a group of writes reads at its start ---
+  // Starts reading the (code, sha256) of every profile and the state of every peer
+  // (Statement::SendRead: on PostgreSQL they travel with the transaction's next round trip);
+  // ProfileVersions() and PeerStates() then return them (reading them now if not sent).
+  Status SendGroupReads();
+  StatusOr<std::map<std::string, std::string, std::less<>>> ProfileVersions();
+  StatusOr<std::set<std::string, std::less<>>> PeerStates();
 
   // --- inbox ---
   Status InsertInbox(const InboxRecord& r);  // kAlreadyExists for a known message id

@@ -355,12 +355,27 @@ Status PostgresStatement::Send() {
 
 StatusOr<bool> PostgresStatement::Step() {
   if (row_ >= 0) return ++row_ < rows_;
-  PQclear(result_);
-  result_ = nullptr;
-  RETURN_IF_ERROR(db_->EnsureConnected());
-  RETURN_IF_ERROR(Send());
-  db_->pending_.push_back({what_, this, true});
-  RETURN_IF_ERROR(db_->Flush());
+  if (sent_ && result_ == nullptr && db_->IsPending(this)) {
+    // Sent by SendRead() and not answered yet: this round trip takes it and whatever is queued.
+    Status flushed = db_->Flush();
+    if (!flushed.ok()) {
+      sent_ = false;
+      return flushed;
+    }
+  }
+  if (sent_ && result_ != nullptr) {
+    sent_ = false;  // its answer, read with an earlier round trip
+  } else {
+    // (A read whose answer was lost — an earlier statement of its round trip failed — runs
+    // again: in a failed transaction that fails too.)
+    sent_ = false;
+    PQclear(result_);
+    result_ = nullptr;
+    RETURN_IF_ERROR(db_->EnsureConnected());
+    RETURN_IF_ERROR(Send());
+    db_->pending_.push_back({what_, this, true});
+    RETURN_IF_ERROR(db_->Flush());
+  }
   if (result_ == nullptr) return InternalError(db_->path() + ": " + what_ + ": no result");
   RETURN_IF_ERROR(CheckColumns());
   rows_ = PQntuples(result_);
@@ -394,6 +409,23 @@ Status PostgresStatement::RunPipelined() {
   }
   Reset();
   return st;
+}
+
+Status PostgresStatement::SendRead() {
+  if (db_->tx_ != PostgresDatabase::Tx::kWrite || PQstatus(db_->conn_) != CONNECTION_OK) {
+    return OkStatus();  // Step() runs it
+  }
+  if (sent_ && db_->IsPending(this)) RETURN_IF_ERROR(db_->Flush());  // the last one first
+  PQclear(result_);
+  result_ = nullptr;
+  rows_ = 0;
+  row_ = -1;
+  RETURN_IF_ERROR(Send());
+  db_->pending_.push_back({what_, this, true});
+  if (!sent_) db_->sent_reads_.push_back(this);
+  sent_ = true;
+  if (db_->pending_.size() >= PostgresDatabase::kMaxPipelined) return db_->Flush();
+  return OkStatus();
 }
 
 Status PostgresStatement::RunPipelinedExpecting(int64_t rows, std::string mismatch) {
@@ -527,8 +559,10 @@ std::string PostgresStatement::BlobValue(int col) const { return Text(col); }
 bool PostgresStatement::IsNull(int col) const { return Value(col) == nullptr; }
 
 void PostgresStatement::Reset() {
-  PQclear(result_);
-  result_ = nullptr;
+  if (!sent_) {  // a read sent and not stepped keeps its answer for Step()
+    PQclear(result_);
+    result_ = nullptr;
+  }
   rows_ = 0;
   row_ = -1;
   for (int i = 0; i < params_; ++i) {
@@ -607,12 +641,14 @@ Status PostgresDatabase::EnsureConnected() {
   conn_ = conn;
   ++generation_;  // every statement prepares itself again
   pending_.clear();
+  ForgetSentReads();
   return SetUpSession();
 }
 
 Status PostgresDatabase::ConnectionLost(std::string_view what) {
   const std::string msg = Scrub(PQerrorMessage(conn_));
   pending_.clear();
+  ForgetSentReads();
   // Whatever libpq still holds (commands sent, results unread) cannot be matched any more: the
   // connection is dropped and the next statement outside a transaction opens a new one.
   PQfinish(conn_);
@@ -706,6 +742,7 @@ Status PostgresDatabase::Flush() {
   switch (PQtransactionStatus(conn_)) {
     case PQTRANS_IDLE:
       tx_ = Tx::kNone;
+      ForgetSentReads();
       break;
     case PQTRANS_INTRANS:
     case PQTRANS_INERROR:
@@ -715,6 +752,25 @@ Status PostgresDatabase::Flush() {
       break;
   }
   return first;
+}
+
+bool PostgresDatabase::IsPending(const PostgresStatement* st) const {
+  for (const Pending& p : pending_) {
+    if (p.keep == st) return true;
+  }
+  return false;
+}
+
+void PostgresDatabase::ForgetSentReads() {
+  for (PostgresStatement* st : sent_reads_) {
+    if (!st->sent_) continue;
+    st->sent_ = false;
+    if (st->row_ < 0) {  // not being read
+      PQclear(st->result_);
+      st->result_ = nullptr;
+    }
+  }
+  sent_reads_.clear();
 }
 
 void PostgresDatabase::CountChanges(pg_result* r) {
@@ -763,6 +819,7 @@ Status PostgresDatabase::Exec(std::string_view sql) {
   switch (PQtransactionStatus(conn_)) {
     case PQTRANS_IDLE:
       tx_ = Tx::kNone;
+      ForgetSentReads();
       break;
     case PQTRANS_INTRANS:
     case PQTRANS_INERROR:
@@ -853,6 +910,7 @@ Status PostgresDatabase::Rollback() {
   if (PQstatus(conn_) != CONNECTION_OK) {
     // The server has already rolled back what the lost connection had begun.
     pending_.clear();
+    ForgetSentReads();
     tx_ = Tx::kNone;
     return OkStatus();
   }

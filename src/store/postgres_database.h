@@ -50,6 +50,7 @@ class PostgresStatement final : public Statement {
   Status Run() override;
   Status RunPipelined() override;
   Status RunPipelinedExpecting(int64_t rows, std::string mismatch) override;
+  Status SendRead() override;
   int64_t Int64(int col) const override;
   double Double(int col) const override;
   std::string Text(int col) const override;
@@ -90,6 +91,7 @@ class PostgresStatement final : public Statement {
   pg_result* result_ = nullptr;
   int rows_ = 0;
   int row_ = -1;
+  bool sent_ = false;  // SendRead(): its result is (or will be) result_, for the next Step()
 };
 
 class PostgresDatabase final : public Database {
@@ -121,6 +123,8 @@ class PostgresDatabase final : public Database {
   uint64_t round_trips() const { return round_trips_; }
   // Round trips of every PostgreSQL connection in this process (thread-safe).
   static uint64_t TotalRoundTrips();
+  // Whether `st`'s execution is sent and its answer not yet read.
+  bool IsPending(const PostgresStatement* st) const;
 
  private:
   friend class PostgresStatement;
@@ -151,6 +155,8 @@ class PostgresDatabase final : public Database {
   Status ResultError(pg_result* r, std::string_view what) const;
   void CountChanges(pg_result* r);
   void CountRoundTrip();
+  // Drops the results of reads sent (SendRead) and not stepped: the transaction has ended.
+  void ForgetSentReads();
   // The message with the password (raw and percent-decoded) removed.
   std::string Scrub(std::string message) const;
 
@@ -162,6 +168,7 @@ class PostgresDatabase final : public Database {
   uint64_t next_name_ = 0;
   uint64_t round_trips_ = 0;
   std::deque<Pending> pending_;
+  std::vector<PostgresStatement*> sent_reads_;  // SendRead() in this transaction
   Tx tx_ = Tx::kNone;
   int64_t changes_ = 0;
   std::unordered_map<std::string, std::unique_ptr<PostgresStatement>> statements_;

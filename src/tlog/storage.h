@@ -51,6 +51,9 @@ class LogStorage {
   virtual Status Rollback() = 0;
 
   virtual StatusOr<std::optional<LogState>> ReadState() = 0;
+  // A hint that ReadState() follows in this write transaction: a storage that can starts the
+  // read now, so that it travels with the next round trip to its database. Optional.
+  virtual Status SendStateRead() { return OkStatus(); }
   virtual Status WriteState(const LogState& state) = 0;
 
   // The hashes stored for tile (level, index), or nullopt if none.

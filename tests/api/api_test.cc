@@ -557,6 +557,17 @@ TEST_P(ApiTest, MetricsCountRequestsLatencyOverdueAndOutbox) {
         "# TYPE comity_http_request_duration_seconds histogram", "comity_log_size "}) {
     EXPECT_NE(r.body.find(needle), std::string::npos) << needle;
   }
+  // Round trips to PostgreSQL: some on PostgreSQL (the draft took at least one), none on SQLite.
+  auto counter = [&](const std::string& name) -> double {
+    const size_t at = r.body.find("\n" + name + " ");
+    return at == std::string::npos ? -1 : std::stod(r.body.substr(at + name.size() + 2));
+  };
+  if (GetParam() == "sqlite") {
+    EXPECT_EQ(counter("comity_database_round_trips_total"), 0);
+  } else {
+    EXPECT_GT(counter("comity_database_round_trips_total"), 0);
+  }
+  EXPECT_GE(counter("comity_durability_syncs_total"), 0);
   auto health = Call("GET", "/healthz", "");
   EXPECT_EQ(json::parse(health.body).at("status"), "ok");
 }

@@ -286,6 +286,40 @@ TEST_P(IncomingBatchOnBothBackends, ConcurrentBatchesShareTransactions) {
   for (size_t i = 0; i < indices.size(); ++i) EXPECT_EQ(indices[i], static_cast<int64_t>(i));
 }
 
+// A group reads every profile's version at its start: a profile changed by another connection
+// (another `comity serve` on the same database) since the last group is seen by the next one,
+// though the parsed profiles are kept between groups.
+TEST_P(IncomingBatchOnBothBackends, AProfileChangedElsewhereIsSeenByTheNextBatch) {
+  ServiceFixture xa("XA");
+  store::testing::TestDatabase db(GetParam());
+  ASSERT_TRUE(db.status().ok()) << db.status().ToString();
+  ServiceFixture xb("XB", Disclosure::kEmbargo, nullptr, db.url());
+  const std::vector<store::OutboxMessage> due = SubmittedToXB(xa, 3);
+  ASSERT_EQ(due.size(), 3u);
+  auto batch = [&](int i) {
+    return xb.service->AcceptIncomingBatch(
+        std::vector<IncomingMessage>{{"XA", due[i].message_id, "request", due[i].body}});
+  };
+  auto first = batch(0);
+  ASSERT_TRUE(first.at(0).ok()) << first.at(0).status().ToString();
+  // Another connection removes XA's profile: XB can no longer screen XA's requests.
+  auto other = xb.OpenDb();
+  ASSERT_TRUE(other->Exec("DELETE FROM profiles WHERE code = 'XA'").ok());
+  auto refused = batch(1);
+  ASSERT_FALSE(refused.at(0).ok());
+  EXPECT_EQ(refused.at(0).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(refused.at(0).status().message().find("no profile for state XA"), std::string::npos)
+      << refused.at(0).status().message();
+  EXPECT_FALSE(xb.service->FindInboxMessage(due[1].message_id).value().has_value());
+  // And puts it back.
+  auto put = xb.service->PutProfile(kAdmin, "XA",
+                                    testing::ReadFile(testing::SourceDir() + "/profiles/XA.json"));
+  ASSERT_TRUE(put.ok()) << put.status().ToString();
+  auto again = batch(1);
+  ASSERT_TRUE(again.at(0).ok()) << again.at(0).status().ToString();
+  EXPECT_FALSE(again.at(0)->duplicate);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, IncomingBatchOnBothBackends,
                          ::testing::Values(store::Dialect::kSqlite, store::Dialect::kPostgres),
                          store::testing::DialectParamName);

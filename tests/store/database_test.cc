@@ -636,6 +636,71 @@ TEST_F(PostgresTest, PipelinedWritesCostNoExtraRoundTrip) {
   EXPECT_EQ((*ins)->RunPipelined().code(), StatusCode::kAlreadyExists);
 }
 
+// A read sent early (SendRead) travels with the transaction's next round trip, whoever makes
+// it, and its Step() then costs none; one sent and never stepped is forgotten when the
+// transaction ends; one whose round trip failed before it reports the failure.
+TEST_F(PostgresTest, AReadSentEarlyRidesWithTheNextRoundTrip) {
+  ASSERT_TRUE(db_->Exec("CREATE TABLE t (x BIGINT PRIMARY KEY, v TEXT)").ok());
+  ASSERT_TRUE(db_->Exec("INSERT INTO t VALUES (1, 'one'), (2, 'two')").ok());
+  auto read = db_->Prepare("SELECT v FROM t WHERE x = ?");
+  auto count = db_->Prepare("SELECT count(*) FROM t");
+  auto ins = db_->Prepare("INSERT INTO t VALUES (?, ?)");
+  ASSERT_TRUE(read.ok() && count.ok() && ins.ok());
+  const uint64_t before = db_->round_trips();
+  ASSERT_TRUE(db_->Begin().ok());
+  ASSERT_TRUE((*read)->Bind(2).ok());
+  ASSERT_TRUE((*read)->SendRead().ok());
+  ASSERT_TRUE((*ins)->Bind(3, "three").ok());
+  ASSERT_TRUE((*ins)->RunPipelined().ok());
+  EXPECT_EQ(db_->round_trips(), before);  // nothing has waited yet
+  ASSERT_TRUE(*(*count)->Step());         // one round trip: BEGIN, the read, the insert, this
+  EXPECT_EQ((*count)->Int64(0), 3);
+  (*count)->Reset();
+  EXPECT_EQ(db_->round_trips(), before + 1);
+  // Prepare() of the same SQL keeps the answer; Step() reads it without a round trip.
+  read = db_->Prepare("SELECT v FROM t WHERE x = ?");
+  ASSERT_TRUE(read.ok());
+  ASSERT_TRUE(*(*read)->Step());
+  EXPECT_EQ((*read)->Text(0), "two");
+  EXPECT_FALSE(*(*read)->Step());
+  (*read)->Reset();
+  EXPECT_EQ(db_->round_trips(), before + 1);
+  // Sent and stepped before any other round trip: its own round trip.
+  ASSERT_TRUE((*read)->Bind(1).ok());
+  ASSERT_TRUE((*read)->SendRead().ok());
+  ASSERT_TRUE(*(*read)->Step());
+  EXPECT_EQ((*read)->Text(0), "one");
+  (*read)->Reset();
+  EXPECT_EQ(db_->round_trips(), before + 2);
+  // Sent and never stepped: forgotten at the commit; the next Step() runs the statement anew
+  // and sees what is there now.
+  ASSERT_TRUE((*read)->Bind(3).ok());
+  ASSERT_TRUE((*read)->SendRead().ok());
+  ASSERT_TRUE(db_->Commit().ok());
+  ASSERT_TRUE(db_->Exec("UPDATE t SET v = 'THREE' WHERE x = 3").ok());
+  ASSERT_TRUE((*read)->Bind(3).ok());
+  ASSERT_TRUE(*(*read)->Step());
+  EXPECT_EQ((*read)->Text(0), "THREE");
+  (*read)->Reset();
+  // A failure earlier in its round trip fails the read too, and the transaction with it.
+  ASSERT_TRUE(db_->Begin().ok());
+  ASSERT_TRUE((*ins)->Bind(1, "duplicate").ok());
+  ASSERT_TRUE((*ins)->RunPipelined().ok());
+  ASSERT_TRUE((*read)->Bind(1).ok());
+  ASSERT_TRUE((*read)->SendRead().ok());
+  auto failed = (*read)->Step();
+  EXPECT_FALSE(failed.ok());
+  EXPECT_EQ(failed.status().code(), StatusCode::kAlreadyExists) << failed.status().ToString();
+  (*read)->Reset();
+  ASSERT_TRUE(db_->Rollback().ok());
+  // Outside a transaction SendRead() does nothing and Step() runs the statement.
+  ASSERT_TRUE((*read)->Bind(2).ok());
+  ASSERT_TRUE((*read)->SendRead().ok());
+  ASSERT_TRUE(*(*read)->Step());
+  EXPECT_EQ((*read)->Text(0), "two");
+  (*read)->Reset();
+}
+
 TEST_F(PostgresTest, ALostConnectionIsUnavailableThenReconnects) {
   ASSERT_TRUE(db_->Exec("CREATE TABLE t (x BIGINT PRIMARY KEY)").ok());
   auto admin = Connect();
