@@ -129,6 +129,33 @@ void DeliveryWorker::Wake() {
   dispatch_cv_.notify_one();
 }
 
+void DeliveryWorker::Offer(std::vector<OutgoingMessage> fresh) {
+  int queued = 0;
+  bool read = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stop_ || !dispatcher_.joinable()) return;  // Start() reads the outbox
+    const int64_t now = Micros(clock_.Now());
+    // The bound the dispatcher keeps to (each queued message holds its body).
+    const size_t room =
+        static_cast<size_t>(options_.threads) * static_cast<size_t>(options_.batch_max);
+    for (OutgoingMessage& m : fresh) {
+      if (in_flight_.count(m.message_id) != 0) continue;  // read meanwhile
+      if (queued_ >= room || m.next_attempt_us > now) {
+        read = true;
+        continue;
+      }
+      in_flight_.insert(m.message_id);
+      queues_[m.recipient].push_back(std::move(m));
+      ++queued_;
+      ++queued;
+    }
+    wake_ = wake_ || read;
+  }
+  if (read) dispatch_cv_.notify_one();
+  for (int i = 0; i < queued; ++i) send_cv_.notify_one();
+}
+
 std::string DeliveryWorker::Checkpoint() {
   if (checkpoints_ == nullptr) return {};
   StatusOr<std::string> cp = checkpoints_->LatestCheckpoint();
@@ -467,6 +494,8 @@ void DeliveryWorker::Send() {
       ++per_peer_[peer];
       // More work for another sender?
       if (ready() != queues_.end()) send_cv_.notify_one();
+      // A read waits for room in the queues (Offer left messages to it): there is some now.
+      if (wake_) dispatch_cv_.notify_one();
     }
     // The peer's slot is freed once it has answered; the messages stay in flight (not handed
     // out again) until their outcome is recorded.

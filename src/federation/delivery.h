@@ -95,6 +95,11 @@ class DeliveryWorker {
   Status Start();
   void Stop();  // idempotent
   void Wake();
+  // Messages just placed in the outbox (and durable there), handed over by the writer so that
+  // they go out without being read back: queued for the senders at once, as many as the
+  // dispatcher would read for them; the rest, and any not due yet, are left to a read (the
+  // dispatcher is woken for them). Ignored unless the worker is running.
+  void Offer(std::vector<OutgoingMessage> fresh);
 
   // One attempt for one message, recorded in the outbox (also what the sender threads run).
   // `answered`, if set, is called as soon as the peer's part is over (its answer, or the

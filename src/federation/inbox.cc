@@ -220,21 +220,33 @@ std::vector<InboxAnswer> Inbox::ReceiveBatch(std::span<const std::string> wires,
       opened_at.push_back(i);
     }
   }
-  // The opened envelopes' message ids, looked up together.
+  // Duplicates and replays of messages this inbox receipted lately (its receipt cache) are
+  // answered here, without the node's writer: their ids are looked up together. Any other id
+  // goes to the node, whose one read under its writer finds a message seen before as well (it is
+  // then answered the same way, in Outcome): a new message — nearly every one — costs no lookup
+  // of its own.
   std::vector<std::string> lookup;
-  lookup.reserve(opened.size());
-  for (const OpenedEnvelope& e : opened) lookup.push_back(e.message.id);
-  std::vector<StatusOr<std::optional<SeenMessage>>> seen;
-  if (!lookup.empty()) seen = handler_->LookupBatch(lookup);
+  std::vector<size_t> looked;  // where each looked-up id is in `opened`
+  for (size_t k = 0; k < opened.size(); ++k) {
+    if (!Cached(opened[k].message.id)) continue;
+    lookup.push_back(opened[k].message.id);
+    looked.push_back(k);
+  }
+  std::vector<StatusOr<std::optional<SeenMessage>>> seen(opened.size(),
+                                                         std::optional<SeenMessage>());
+  if (!lookup.empty()) {
+    std::vector<StatusOr<std::optional<SeenMessage>>> found = handler_->LookupBatch(lookup);
+    for (size_t j = 0; j < looked.size(); ++j) {
+      seen[looked[j]] = j < found.size() ? std::move(found[j])
+                                         : StatusOr<std::optional<SeenMessage>>(
+                                               InternalError("the node gave no lookup result"));
+    }
+  }
   std::vector<OpenedEnvelope> envelopes;
   std::vector<size_t> where;
   for (size_t k = 0; k < opened.size(); ++k) {
     const size_t i = opened_at[k];
-    Screened s = Seen(std::move(opened[k]),
-                      k < seen.size() ? seen[k]
-                                      : StatusOr<std::optional<SeenMessage>>(
-                                            InternalError("the node gave no lookup result")),
-                      wires[i], remote);
+    Screened s = Seen(std::move(opened[k]), seen[k], wires[i], remote);
     if (s.answer) {
       out[i] = std::move(*s.answer);
     } else {

@@ -524,8 +524,18 @@ Status FederationRuntime::Start() {
     started_ = false;
     return s;
   }
-  // Deliver as soon as a change that enqueues a message is durable, not at the next poll.
-  node_->service->SetOutboxListener([w = worker_.get()] { w->Wake(); });
+  // Deliver as soon as a change that enqueues a message is durable, not at the next poll, and
+  // without reading the messages back: the writer hands them over.
+  node_->service->SetOutboxListener([w = worker_.get()](std::vector<store::OutboxMessage> fresh) {
+    std::vector<federation::OutgoingMessage> out;
+    out.reserve(fresh.size());
+    for (store::OutboxMessage& m : fresh) {
+      out.push_back(federation::OutgoingMessage{std::move(m.message_id), std::move(m.recipient),
+                                                std::move(m.kind), std::move(m.body), m.created,
+                                                m.attempts, m.next_attempt});
+    }
+    w->Offer(std::move(out));
+  });
   return s;
 }
 

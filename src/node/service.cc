@@ -374,7 +374,7 @@ NodeService::~NodeService() {
   if (wal_fd_ >= 0) ::close(wal_fd_);
 }
 
-void NodeService::SetOutboxListener(std::function<void()> listener) {
+void NodeService::SetOutboxListener(OutboxListener listener) {
   std::lock_guard<std::mutex> lock(mu_);  // before the node serves: Commit reads it unlocked
   outbox_listener_ = std::move(listener);
 }
@@ -439,7 +439,7 @@ Status NodeService::Commit(Change& c) {
       batch_broken_ = s;
       return s;
     }
-    batch_outbox_ = batch_outbox_ || !c.outbox.empty();
+    batch_outbox_.insert(batch_outbox_.end(), c.outbox.begin(), c.outbox.end());
     return OkStatus();
   }
   if (batch_open_) {
@@ -472,14 +472,14 @@ Status NodeService::Commit(Change& c) {
       }
       return s;
     }
-    batch_outbox_ = batch_outbox_ || !c.outbox.empty();
+    batch_outbox_.insert(batch_outbox_.end(), c.outbox.begin(), c.outbox.end());
     return OkStatus();
   }
   store::Transaction tx(writer_->db.get());
   RETURN_IF_ERROR(tx.Begin());
   RETURN_IF_ERROR(Write(c));
   RETURN_IF_ERROR(DurableCommit(tx));
-  if (!c.outbox.empty() && outbox_listener_) outbox_listener_();
+  if (!c.outbox.empty() && outbox_listener_) outbox_listener_(c.outbox);
   return OkStatus();
 }
 
@@ -692,7 +692,7 @@ int64_t NodeService::StagedLastSeq(const std::string& request_id) const {
 
 void NodeService::BeginGroup() {
   batch_open_ = true;
-  batch_outbox_ = false;
+  batch_outbox_.clear();
   batch_broken_ = OkStatus();
   log_stage_ = LogStage{};
   group_profile_versions_.reset();
@@ -778,7 +778,9 @@ void NodeService::LeadCombined(const std::vector<CombinedJob*>& group) {
     }
     optimistic_ = false;
     Status committed = EndGroup();
-    const bool wake_dispatcher = batch_outbox_;  // read under mu_, which the commit lets go
+    // Taken under mu_, which the commit lets go.
+    std::vector<store::OutboxMessage> enqueued = std::move(batch_outbox_);
+    batch_outbox_.clear();
     bool kept = false;
     if (committed.ok()) committed = DurableCommit(tx, &kept);
     if (kept) {
@@ -788,7 +790,7 @@ void NodeService::LeadCombined(const std::vector<CombinedJob*>& group) {
         return;
       }
       combined_writes_ += written.size();
-      if (wake_dispatcher && outbox_listener_) outbox_listener_();
+      if (!enqueued.empty() && outbox_listener_) outbox_listener_(std::move(enqueued));
       return;
     }
     if (db.in_transaction()) db.Rollback().IgnoreError();

@@ -255,9 +255,11 @@ class NodeService {
 
   StatusOr<NodeStats> Stats();
 
-  // Called (on the writing thread, after the change is durable) whenever a change enqueued
-  // messages for peers: the delivery worker's Wake. Set before serving; must be cheap.
-  void SetOutboxListener(std::function<void()> listener);
+  // Called (on the writing thread, after the change is durable) with the messages for peers a
+  // change or a group of them enqueued: the delivery worker's Offer, which sends them without
+  // reading them back. Set before serving; must be cheap.
+  using OutboxListener = std::function<void(std::vector<store::OutboxMessage>)>;
+  void SetOutboxListener(OutboxListener listener);
   // fdatasync calls made for group commit so far (tests and metrics).
   uint64_t durability_syncs() const { return syncs_.load(); }
   // Writes that were committed in a group with others (combined writes; for tests and metrics).
@@ -351,9 +353,9 @@ class NodeService {
   std::mutex mu_;  // serialises writes; guards writer_, log_, profile_cache_, write_lock_
   WriteLock* write_lock_ = nullptr;  // the operation holding mu_
   bool batch_open_ = false;          // AcceptIncomingBatch's transaction is open; GUARDED_BY(mu_)
-  bool batch_outbox_ = false;        // and something was enqueued in it; GUARDED_BY(mu_)
-  Status batch_broken_;              // the group's transaction failed; GUARDED_BY(mu_)
-  bool optimistic_ = false;          // a group's first pass: no savepoints; GUARDED_BY(mu_)
+  std::vector<store::OutboxMessage> batch_outbox_;  // what it enqueued; GUARDED_BY(mu_)
+  Status batch_broken_;      // the group's transaction failed; GUARDED_BY(mu_)
+  bool optimistic_ = false;  // a group's first pass: no savepoints; GUARDED_BY(mu_)
   // The log entries of a group's changes, appended once, just before the group commits: one
   // read of the log's state, one write of each tile touched, one signed checkpoint per group.
   // Each change gets its indices when it is written (state.size + leaves before it); a change
@@ -406,7 +408,7 @@ class NodeService {
   std::string vkey_;
 
   // Group commit (SQLite): commits are numbered; synced_seq_ is the last one known durable.
-  std::function<void()> outbox_listener_;
+  OutboxListener outbox_listener_;
   // A commit takes its number before its COMMIT (readers wait for every reserved number to be
   // durable, so that they never show what a crash could take back) and publishes it in
   // committed_seq_ once its frames are in the WAL (what an fdatasync then covers).

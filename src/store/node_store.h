@@ -258,8 +258,8 @@ class NodeStore {
   };
   static constexpr size_t kCheckRows = 16;
   StatusOr<std::vector<InboxCheck>> CheckInboxes(std::span<const InboxKey> keys);
-  // An outbox message with its request (if it has one and it is there) and that request's last
-  // event number, in one read: what recording its delivery needs.
+  // An outbox message (without its body: left empty) with its request (if it has one and it is
+  // there) and that request's last event number, in one read: what recording its delivery needs.
   struct OutboxWithRequest {
     OutboxMessage message;
     std::optional<std::pair<RequestRecord, int64_t>> request;

@@ -315,6 +315,50 @@ TEST_F(DeliveryTest, APeersSlotIsFreedOnceItHasAnsweredNotWhenTheReceiptIsRecord
   EXPECT_EQ(transport_.posts(), 2);  // and neither was sent twice
 }
 
+// Messages the writer hands over (Offer) are sent without a read of the outbox; beyond what the
+// dispatcher would queue, and when not due yet, they are left to a read (the dispatcher is woken).
+TEST_F(DeliveryTest, OfferedMessagesGoOutWithoutAReadOfTheOutbox) {
+  DeliveryOptions o = Options();
+  o.poll_interval = 60s;  // no reads but the ones asked for
+  o.coalesce = 0ms;
+  o.threads = 2;
+  o.batch_max = 1;
+  auto w = Worker(o);
+  ASSERT_TRUE(w->Start().ok());
+  ASSERT_TRUE(WaitFor([&] { return outbox_.due_calls() >= 1; }));  // the read at Start
+  std::this_thread::sleep_for(20ms);
+  const int reads = outbox_.due_calls();
+  auto offered = [&](const std::string& id) {
+    const FakeOutbox::Row row = outbox_.Get(id);
+    return row.m;
+  };
+  const std::string a = Enqueue(), b = Enqueue();
+  w->Offer({offered(a), offered(b)});
+  ASSERT_TRUE(WaitFor([&] { return outbox_.Undelivered() == 0; }));
+  EXPECT_EQ(outbox_.due_calls(), reads);  // sent as handed over
+  EXPECT_EQ(node_b_.applied().size(), 2u);
+  // More than the senders' worth (2 threads x 1 message): the rest are read.
+  std::vector<OutgoingMessage> many;
+  for (int i = 0; i < 6; ++i)
+    many.push_back(offered(Enqueue(R"({"n":)" + std::to_string(i) + "}")));
+  w->Offer(many);
+  ASSERT_TRUE(WaitFor([&] { return outbox_.Undelivered() == 0; }));
+  EXPECT_GT(outbox_.due_calls(), reads);
+  EXPECT_EQ(node_b_.applied().size(), 8u);
+  EXPECT_EQ(outbox_.deliveries(), 8);  // each once
+  // A message handed over again (or read meanwhile) is not sent twice.
+  const std::string c = Enqueue();
+  w->Offer({offered(c), offered(c)});
+  ASSERT_TRUE(WaitFor([&] { return outbox_.Undelivered() == 0; }));
+  w->Stop();
+  EXPECT_EQ(outbox_.deliveries(), 9);
+  EXPECT_EQ(node_b_.applied().size(), 9u);
+  // A stopped worker ignores offers (its Start reads the outbox).
+  w->Offer({offered(Enqueue())});
+  std::this_thread::sleep_for(20ms);
+  EXPECT_EQ(outbox_.Undelivered(), 1);
+}
+
 // Receipts that arrive while others are being recorded wait for that recording and go together
 // into the next (one transaction for all) — unless the outbox combines concurrent records
 // itself, when each sender records its own at once: two recordings are then under way together.

@@ -352,8 +352,40 @@ TEST_F(InboxTest, ABatchOfNewMessagesGoesToTheNodeInOneCall) {
   EXPECT_EQ(node_.applied().size(), 10u);
   ASSERT_EQ(node_.batch_sizes().size(), 1u);
   EXPECT_EQ(node_.batch_sizes()[0], 10u);
-  // Their ids were looked up together, once.
+  // New ids are not looked up before the node has them (its one read under the writer sees
+  // whether they are known).
+  EXPECT_TRUE(node_.lookup_batch_sizes().empty());
+  // The same batch again: ids this inbox receipted lately are looked up together, once, and
+  // answered with their receipts without the node.
+  std::vector<InboxAnswer> again = inbox_->ReceiveBatch(wires, "10.0.0.1");
+  for (size_t i = 0; i < again.size(); ++i) {
+    EXPECT_EQ(again[i].http_status, 200) << again[i].error.ToString();
+    EXPECT_EQ(again[i].receipt, answers[i].receipt);
+  }
   EXPECT_EQ(node_.lookup_batch_sizes(), std::vector<size_t>{10u});
+  EXPECT_EQ(node_.handle_calls(), 10);
+  EXPECT_EQ(node_.applied().size(), 10u);
+}
+
+// A message seen before but no longer in the inbox's receipt cache (after a restart) goes to
+// the node, which finds it: answered as a duplicate, or refused as a replay — as when looked up.
+TEST_F(InboxTest, AMessageSeenBeforeARestartIsFoundByTheNode) {
+  const std::string wire = Seal(msg_);
+  ASSERT_EQ(inbox_->ReceiveBatch(std::vector<std::string>{wire}, "10.0.0.1")[0].http_status, 200);
+  auto fresh = MakeInbox();  // its receipt cache is empty
+  std::vector<InboxAnswer> dup = fresh->ReceiveBatch(std::vector<std::string>{wire}, "10.0.0.1");
+  ASSERT_EQ(dup.size(), 1u);
+  EXPECT_EQ(dup[0].http_status, 200) << dup[0].error.ToString();
+  EXPECT_TRUE(VerifyReceipt(dup[0].receipt, KeysOf(xb_), msg_.id).ok());
+  Message other = msg_;
+  other.body = R"({"other":true})";
+  std::vector<InboxAnswer> replay =
+      fresh->ReceiveBatch(std::vector<std::string>{Seal(other)}, "10.0.0.1");
+  EXPECT_EQ(replay[0].http_status, 409);
+  EXPECT_EQ(replay[0].kind, "replay");
+  EXPECT_EQ(node_.applied().size(), 1u);  // applied once
+  // (The duplicate's answer put its receipt back in the cache: the replay was looked up.)
+  EXPECT_EQ(node_.lookup_batch_sizes(), std::vector<size_t>{1u});
 }
 
 TEST_F(InboxTest, ABatchWhoseIdsCannotBeLookedUpIsAnsweredTryLater) {
@@ -361,6 +393,10 @@ TEST_F(InboxTest, ABatchWhoseIdsCannotBeLookedUpIsAnsweredTryLater) {
   for (int i = 0; i < 3; ++i) {
     wires.push_back(
         Seal(Message{NewMessageId(), "request", R"({"n":)" + std::to_string(i) + "}", ""}));
+  }
+  // Receipted once; then sent again while the inbox cannot be read.
+  for (const InboxAnswer& a : inbox_->ReceiveBatch(wires, "10.0.0.1")) {
+    EXPECT_EQ(a.http_status, 200) << a.error.ToString();
   }
   wires.push_back("not json");  // refused before any lookup
   node_.FailLookups(UnavailableError("database down"));
@@ -371,9 +407,9 @@ TEST_F(InboxTest, ABatchWhoseIdsCannotBeLookedUpIsAnsweredTryLater) {
     EXPECT_EQ(answers[i].error.code(), StatusCode::kUnavailable);
   }
   EXPECT_EQ(answers[3].http_status, 400);
-  EXPECT_EQ(node_.handle_calls(), 0);  // nothing applied
+  EXPECT_EQ(node_.handle_calls(), 3);  // nothing applied again
   EXPECT_EQ(node_.lookup_batch_sizes(), std::vector<size_t>{3u});
-  // Sent again once the inbox can be read: applied, once each.
+  // Sent again once the inbox can be read: answered as duplicates, applied once each.
   node_.FailLookups(std::nullopt);
   answers = inbox_->ReceiveBatch(std::span(wires).first(3), "10.0.0.1");
   for (const InboxAnswer& a : answers) EXPECT_EQ(a.http_status, 200) << a.error.ToString();

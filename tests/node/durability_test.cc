@@ -530,15 +530,28 @@ TEST_F(RecordDeliveriesTest, EachItemHasItsOwnStatus) {
 
 TEST_F(RecordDeliveriesTest, TheOutboxListenerHearsOfDurableEnqueues) {
   std::atomic<int> woken{0};
-  f_.service->SetOutboxListener([&] { ++woken; });
-  Submit(3);
+  std::vector<store::OutboxMessage> heard;
+  f_.service->SetOutboxListener([&](std::vector<store::OutboxMessage> fresh) {
+    ++woken;
+    heard.insert(heard.end(), fresh.begin(), fresh.end());
+  });
+  const std::vector<std::string> ids = Submit(3);
   EXPECT_EQ(woken.load(), 3);
+  // With the messages themselves, as stored.
+  ASSERT_EQ(heard.size(), 3u);
+  for (const store::OutboxMessage& m : heard) {
+    EXPECT_NE(std::find(ids.begin(), ids.end(), m.message_id), ids.end());
+    auto stored = f_.service->FindOutboxMessage(m.message_id).value();
+    ASSERT_TRUE(stored.has_value());
+    EXPECT_EQ(m, *stored);
+  }
   auto d = f_.service->CreateDraft(kOfficer, boost::json::serialize(DraftBody("XA", "XB")));
   ASSERT_TRUE(d.ok());
   EXPECT_EQ(woken.load(), 3);  // a draft enqueues nothing
   f_.service->SetOutboxListener(nullptr);
   Submit(1);
   EXPECT_EQ(woken.load(), 3);
+  EXPECT_EQ(heard.size(), 3u);
 }
 
 }  // namespace

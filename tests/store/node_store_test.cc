@@ -335,12 +335,15 @@ TEST_P(NodeStoreTest, CombinedLookupsReadWhatTheSeparateOnesRead) {
 
   auto found = store_->GetOutboxWithRequest(with.message_id).value();
   ASSERT_TRUE(found.has_value());
+  EXPECT_TRUE(found->message.body.empty());  // not read: recording a delivery does not need it
+  found->message.body = with.body;
   EXPECT_EQ(found->message, with);
   ASSERT_TRUE(found->request.has_value());
   EXPECT_EQ(found->request->first, store_->GetRequest("XA-1").value().value());
   EXPECT_EQ(found->request->second, 3);
   auto alone = store_->GetOutboxWithRequest(without.message_id).value();
   ASSERT_TRUE(alone.has_value());
+  alone->message.body = without.body;
   EXPECT_EQ(alone->message, without);
   EXPECT_FALSE(alone->request.has_value());
   auto lost = store_->GetOutboxWithRequest(dangling.message_id).value();
