@@ -35,7 +35,10 @@ case "$cmd" in
       -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=${PG_TMP_FSYNC:-off} -c max_connections=200" >/dev/null \
       || { cat "$dir/server.log" >&2; exit 1; }
     echo "$port" > "$dir/port"
-    as_pg "$bin/createdb" -h "$dir" -p "$port" -U comity comity_test
+    # A cluster started again keeps its database.
+    if ! as_pg "$bin/psql" -h "$dir" -p "$port" -U comity -d comity_test -qAtc "SELECT 1" >/dev/null 2>&1; then
+      as_pg "$bin/createdb" -h "$dir" -p "$port" -U comity comity_test
+    fi
     echo "export PGHOST=$dir PGPORT=$port"
     echo "export COMITY_PG_URL=postgresql://comity@127.0.0.1:$port/comity_test"
     ;;
