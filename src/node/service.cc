@@ -673,7 +673,7 @@ void NodeService::RunCombined(CombinedJob* job) {
       comb_queue_.pop_front();
     }
     lock.unlock();
-    LeadCombined(group);
+    std::vector<store::OutboxMessage> enqueued = LeadCombined(group);
     lock.lock();
     for (CombinedJob* j : group) {
       j->done = true;
@@ -681,6 +681,12 @@ void NodeService::RunCombined(CombinedJob* job) {
     }
     comb_leading_ = false;
     if (!comb_queue_.empty() && comb_queue_.front() != job) comb_queue_.front()->wake.notify_one();
+    if (!enqueued.empty() && outbox_listener_) {
+      // Handed over once the group's writers are released and the next group may start.
+      lock.unlock();
+      outbox_listener_(std::move(enqueued));
+      lock.lock();
+    }
   }
 }
 
@@ -736,13 +742,15 @@ Status NodeService::EndGroup() {
   return writer_->store->InsertLogRecords(stage.records);
 }
 
-void NodeService::LeadCombined(const std::vector<CombinedJob*>& group) {
+std::vector<store::OutboxMessage> NodeService::LeadCombined(
+    const std::vector<CombinedJob*>& group) {
   WriteLock lock(this);
   if (group.size() == 1 && !group.front()->grouped) {
-    // Alone: its own transactions (Commit), and the writer back after each sync.
+    // Alone: its own transactions (Commit, which hands over what each enqueued), and the
+    // writer back after each sync.
     lock.KeepAfterCommit();
     group.front()->run().IgnoreError();  // the caller's result is set
-    return;
+    return {};
   }
   store::Database& db = *writer_->db;
   // First optimistically: the changes are written without savepoints (on PostgreSQL every write
@@ -754,7 +762,7 @@ void NodeService::LeadCombined(const std::vector<CombinedJob*>& group) {
     store::Transaction tx(&db);
     if (Status begun = tx.Begin(); !begun.ok()) {
       for (CombinedJob* j : group) j->fail(begun);
-      return;
+      return {};
     }
     BeginGroup();
     optimistic_ = optimistic;
@@ -765,7 +773,7 @@ void NodeService::LeadCombined(const std::vector<CombinedJob*>& group) {
       optimistic_ = false;
       db.Rollback().IgnoreError();
       for (CombinedJob* j : group) j->fail(read);
-      return;
+      return {};
     }
     // Commit writes each change (second pass: in its own savepoint, undone alone if it fails).
     std::vector<CombinedJob*> written;
@@ -787,20 +795,20 @@ void NodeService::LeadCombined(const std::vector<CombinedJob*>& group) {
       // mu_ is released: the group is committed, and written again by nobody.
       if (!committed.ok()) {
         for (CombinedJob* j : written) j->fail(committed);  // kept, but not known durable
-        return;
+        return {};
       }
       combined_writes_ += written.size();
-      if (!enqueued.empty() && outbox_listener_) outbox_listener_(std::move(enqueued));
-      return;
+      return enqueued;
     }
     if (db.in_transaction()) db.Rollback().IgnoreError();
     if (!optimistic) {
       for (CombinedJob* j : written) j->fail(committed);
-      return;
+      return {};
     }
     spdlog::debug("a group of {} writes failed to commit ({}); writing it again, change by change",
                   group.size(), committed.ToString());
   }
+  return {};
 }
 
 void NodeService::PublishCommitted(uint64_t seq) {

@@ -283,7 +283,9 @@ class NodeService {
   template <typename T, typename F>
   StatusOr<T> Combined(F f, bool urgent = false, std::string_view loads = {}, bool grouped = false);
   void RunCombined(CombinedJob* job);
-  void LeadCombined(const std::vector<CombinedJob*>& group);
+  // Writes `group`; returns the messages it placed in the outbox, durable, for the outbox
+  // listener (called once the next group may start).
+  std::vector<store::OutboxMessage> LeadCombined(const std::vector<CombinedJob*>& group);
 
   explicit NodeService(ServiceOptions options);
 
