@@ -343,10 +343,7 @@ Status DeliveryWorker::RecordReceipt(const std::string& message_id, const std::s
 
 std::vector<Status> DeliveryWorker::RecordReceipts(
     const std::vector<std::pair<std::string, std::string>>& items) {
-  if (outbox_->CombinesConcurrentRecords()) {
-    auto r = outbox_->RecordDeliveries(items);
-    return r;
-  }
+  if (outbox_->CombinesConcurrentRecords()) return outbox_->RecordDeliveries(items);
   std::vector<std::shared_ptr<PendingReceipt>> mine;
   mine.reserve(items.size());
   std::unique_lock<std::mutex> lock(rec_mu_);

@@ -208,6 +208,17 @@ std::string DecisionOf(std::string_view body) {
   return d != nullptr && d->is_string() ? std::string(d->as_string()) : std::string();
 }
 
+// An outbox row as the delivery worker sees it.
+federation::OutgoingMessage OutgoingOf(store::OutboxMessage m) {
+  return federation::OutgoingMessage{std::move(m.message_id),
+                                     std::move(m.recipient),
+                                     std::move(m.kind),
+                                     std::move(m.body),
+                                     m.created,
+                                     m.attempts,
+                                     m.next_attempt};
+}
+
 }  // namespace
 
 struct FederationRuntime::Adapters : federation::OutboxPort,
@@ -237,11 +248,7 @@ struct FederationRuntime::Adapters : federation::OutboxPort,
                      svc->DueMessages(now, limit, from ? &*from : nullptr));
     std::vector<federation::OutgoingMessage> out;
     out.reserve(due.size());
-    for (store::OutboxMessage& m : due) {
-      out.push_back(federation::OutgoingMessage{std::move(m.message_id), std::move(m.recipient),
-                                                std::move(m.kind), std::move(m.body), m.created,
-                                                m.attempts, m.next_attempt});
-    }
+    for (store::OutboxMessage& m : due) out.push_back(OutgoingOf(std::move(m)));
     return out;
   }
   Status RecordDelivery(const std::string& id, const std::string& receipt) override {
@@ -529,11 +536,7 @@ Status FederationRuntime::Start() {
   node_->service->SetOutboxListener([w = worker_.get()](std::vector<store::OutboxMessage> fresh) {
     std::vector<federation::OutgoingMessage> out;
     out.reserve(fresh.size());
-    for (store::OutboxMessage& m : fresh) {
-      out.push_back(federation::OutgoingMessage{std::move(m.message_id), std::move(m.recipient),
-                                                std::move(m.kind), std::move(m.body), m.created,
-                                                m.attempts, m.next_attempt});
-    }
+    for (store::OutboxMessage& m : fresh) out.push_back(OutgoingOf(std::move(m)));
     w->Offer(std::move(out));
   });
   return s;

@@ -424,32 +424,49 @@ std::array<std::string, kSlotVariants> SlotSql(Build build) {
   for (size_t v = 0; v < kSlotVariants; ++v) out[v] = build(size_t{1} << v);
   return out;
 }
-// Runs a SlotSql statement whose rows carry their slot in the first column, for `keys`
-// (kCheckRows per statement); read(st, i) reads a row that answers keys[i].
-template <typename Read>
-Status ReadSlots(Database* db, const std::array<std::string, kSlotVariants>& sql,
-                 std::span<const std::string_view> keys, Read read) {
-  for (size_t start = 0; start < keys.size(); start += NodeStore::kCheckRows) {
-    const size_t n = std::min(NodeStore::kCheckRows, keys.size() - start);
+// Runs a SlotSql statement for `count` keys, kCheckRows per statement: bind(st, start, n,
+// slots) binds keys [start, start + n) and pads the statement's other slots; row(st, start, n)
+// reads each row of that statement. Always leaves the statement reset.
+template <typename Bind, typename Row>
+Status RunSlots(Database* db, const std::array<std::string, kSlotVariants>& sql, size_t count,
+                Bind bind, Row row) {
+  for (size_t start = 0; start < count; start += NodeStore::kCheckRows) {
+    const size_t n = std::min(NodeStore::kCheckRows, count - start);
     const size_t v = SlotVariant(n);
     ASSIGN_OR_RETURN(Statement * st, db->Prepare(sql[v]));
-    for (size_t r = 0; r < (size_t{1} << v); ++r) {
-      RETURN_IF_ERROR(
-          st->BindAt(static_cast<int>(r + 1), r < n ? keys[start + r] : std::string_view()));
-    }
+    RETURN_IF_ERROR(bind(st, start, n, size_t{1} << v));
     while (true) {
-      StatusOr<bool> row = st->Step();
-      if (!row.ok()) {
+      StatusOr<bool> more = st->Step();
+      if (!more.ok()) {
         st->Reset();
-        return row.status();
+        return more.status();
       }
-      if (!*row) break;
-      const size_t at = static_cast<size_t>(st->Int64(0));
-      if (at < n) read(st, start + at);  // (a padding slot matches nothing anyway)
+      if (!*more) break;
+      row(st, start, n);
     }
     st->Reset();
   }
   return OkStatus();
+}
+
+// RunSlots for one key per slot, whose rows carry their slot in the first column; read(st, i)
+// reads a row that answers keys[i].
+template <typename Read>
+Status ReadSlots(Database* db, const std::array<std::string, kSlotVariants>& sql,
+                 std::span<const std::string_view> keys, Read read) {
+  return RunSlots(
+      db, sql, keys.size(),
+      [&](Statement* st, size_t start, size_t n, size_t slots) -> Status {
+        for (size_t r = 0; r < slots; ++r) {
+          RETURN_IF_ERROR(
+              st->BindAt(static_cast<int>(r + 1), r < n ? keys[start + r] : std::string_view()));
+        }
+        return OkStatus();
+      },
+      [&](Statement* st, size_t start, size_t n) {
+        const size_t at = static_cast<size_t>(st->Int64(0));
+        if (at < n) read(st, start + at);  // (a padding slot matches nothing anyway)
+      });
 }
 }  // namespace
 
@@ -843,40 +860,31 @@ StatusOr<std::vector<NodeStore::InboxCheck>> NodeStore::CheckInboxes(
     }
     return s;
   });
+  std::map<std::string, InboxRecord, std::less<>> inbox;
+  std::set<std::string, std::less<>> requests;
+  RETURN_IF_ERROR(RunSlots(
+      db_, sql, keys.size(),
+      [&](Statement* st, size_t start, size_t n, size_t slots) -> Status {
+        for (size_t r = 0; r < slots; ++r) {
+          const InboxKey& k = r < n ? keys[start + r] : InboxKey{};
+          RETURN_IF_ERROR(st->BindAt(static_cast<int>(r + 1), k.message_id));
+          RETURN_IF_ERROR(st->BindAt(static_cast<int>(slots + r + 1), k.request_id));
+        }
+        return OkStatus();
+      },
+      [&](Statement* st, size_t, size_t) {
+        if (st->Int64(0) == 0) {
+          InboxRecord rec = ReadInboxAt(st, 1);
+          std::string id = rec.message_id;
+          inbox.emplace(std::move(id), std::move(rec));
+        } else {
+          requests.insert(st->Text(1));
+        }
+      }));
   std::vector<InboxCheck> out(keys.size());
-  for (size_t start = 0; start < keys.size(); start += kCheckRows) {
-    const size_t n = std::min(kCheckRows, keys.size() - start);
-    const size_t v = SlotVariant(n);
-    const size_t slots = size_t{1} << v;
-    ASSIGN_OR_RETURN(Statement * st, db_->Prepare(sql[v]));
-    for (size_t r = 0; r < slots; ++r) {
-      const InboxKey& k = r < n ? keys[start + r] : InboxKey{};
-      RETURN_IF_ERROR(st->BindAt(static_cast<int>(r + 1), k.message_id));
-      RETURN_IF_ERROR(st->BindAt(static_cast<int>(slots + r + 1), k.request_id));
-    }
-    std::map<std::string, InboxRecord, std::less<>> inbox;
-    std::set<std::string, std::less<>> requests;
-    while (true) {
-      StatusOr<bool> row = st->Step();
-      if (!row.ok()) {
-        st->Reset();
-        return row.status();
-      }
-      if (!*row) break;
-      if (st->Int64(0) == 0) {
-        InboxRecord rec = ReadInboxAt(st, 1);
-        std::string id = rec.message_id;
-        inbox.emplace(std::move(id), std::move(rec));
-      } else {
-        requests.insert(st->Text(1));
-      }
-    }
-    st->Reset();
-    for (size_t r = 0; r < n; ++r) {
-      const InboxKey& k = keys[start + r];
-      if (auto it = inbox.find(k.message_id); it != inbox.end()) out[start + r].inbox = it->second;
-      out[start + r].request_exists = !k.request_id.empty() && requests.count(k.request_id) != 0;
-    }
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (auto it = inbox.find(keys[i].message_id); it != inbox.end()) out[i].inbox = it->second;
+    out[i].request_exists = !keys[i].request_id.empty() && requests.count(keys[i].request_id) != 0;
   }
   return out;
 }

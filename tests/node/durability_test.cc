@@ -172,13 +172,23 @@ INSTANTIATE_TEST_SUITE_P(Backends, CombinedWritesOnBothBackends,
 // A batch of received messages (the inbox's batch path) on both backends: one transaction in
 // which the messages that fail leave no trace and the others are kept, each with its events and
 // leaves.
-class IncomingBatchOnBothBackends : public ::testing::TestWithParam<store::Dialect> {};
+// XA, and XB on the backend under test (XA's messages to XB are received there).
+class XbOnBothBackends : public ::testing::TestWithParam<store::Dialect> {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(db_.status().ok()) << db_.status().ToString();
+    xb_ = std::make_unique<ServiceFixture>("XB", Disclosure::kEmbargo, nullptr, db_.url());
+  }
+  ServiceFixture xa_{"XA"};
+  store::testing::TestDatabase db_{GetParam()};
+  std::unique_ptr<ServiceFixture> xb_;
+};
+
+class IncomingBatchOnBothBackends : public XbOnBothBackends {};
 
 TEST_P(IncomingBatchOnBothBackends, EachMessageSucceedsOrFailsAlone) {
-  ServiceFixture xa("XA");
-  store::testing::TestDatabase db(GetParam());
-  ASSERT_TRUE(db.status().ok()) << db.status().ToString();
-  ServiceFixture xb("XB", Disclosure::kEmbargo, nullptr, db.url());
+  ServiceFixture& xa = xa_;
+  ServiceFixture& xb = *xb_;
   const std::vector<store::OutboxMessage> due = SubmittedToXB(xa, 3);
   ASSERT_EQ(due.size(), 3u);
   boost::json::object misaddressed = boost::json::parse(due[1].body).as_object();
@@ -248,10 +258,8 @@ TEST_P(IncomingBatchOnBothBackends, EachMessageSucceedsOrFailsAlone) {
 // transactions with one log append each, and every message is kept once, with its events and
 // entries numbered without a gap.
 TEST_P(IncomingBatchOnBothBackends, ConcurrentBatchesShareTransactions) {
-  ServiceFixture xa("XA");
-  store::testing::TestDatabase db(GetParam());
-  ASSERT_TRUE(db.status().ok()) << db.status().ToString();
-  ServiceFixture xb("XB", Disclosure::kEmbargo, nullptr, db.url());
+  ServiceFixture& xa = xa_;
+  ServiceFixture& xb = *xb_;
   constexpr int kBatches = 12;
   const std::vector<store::OutboxMessage> due = SubmittedToXB(xa, 2 * kBatches);
   ASSERT_EQ(due.size(), static_cast<size_t>(2 * kBatches));
@@ -290,10 +298,8 @@ TEST_P(IncomingBatchOnBothBackends, ConcurrentBatchesShareTransactions) {
 // (another `comity serve` on the same database) since the last group is seen by the next one,
 // though the parsed profiles are kept between groups.
 TEST_P(IncomingBatchOnBothBackends, AProfileChangedElsewhereIsSeenByTheNextBatch) {
-  ServiceFixture xa("XA");
-  store::testing::TestDatabase db(GetParam());
-  ASSERT_TRUE(db.status().ok()) << db.status().ToString();
-  ServiceFixture xb("XB", Disclosure::kEmbargo, nullptr, db.url());
+  ServiceFixture& xa = xa_;
+  ServiceFixture& xb = *xb_;
   const std::vector<store::OutboxMessage> due = SubmittedToXB(xa, 3);
   ASSERT_EQ(due.size(), 3u);
   auto batch = [&](int i) {
@@ -328,13 +334,11 @@ INSTANTIATE_TEST_SUITE_P(Backends, IncomingBatchOnBothBackends,
 // its inbox row) gives them back: the entries of the changes kept are numbered without a gap,
 // and the stored tiles hash to the signed root. The failed change comes first in one batch (it
 // is the one that read, and on PostgreSQL locked, the log's state) and in the middle of another.
-class StagedLogEntriesOnBothBackends : public ::testing::TestWithParam<store::Dialect> {};
+class StagedLogEntriesOnBothBackends : public XbOnBothBackends {};
 
 TEST_P(StagedLogEntriesOnBothBackends, AFailedChangeTakesItsEntriesBack) {
-  ServiceFixture xa("XA");
-  store::testing::TestDatabase db(GetParam());
-  ASSERT_TRUE(db.status().ok()) << db.status().ToString();
-  ServiceFixture xb("XB", Disclosure::kEmbargo, nullptr, db.url());
+  ServiceFixture& xa = xa_;
+  ServiceFixture& xb = *xb_;
   const std::vector<store::OutboxMessage> due = SubmittedToXB(xa, 5);
   ASSERT_EQ(due.size(), 5u);
   ASSERT_TRUE(
