@@ -106,9 +106,10 @@ read -r xa_user xa_sys < <(cpu_ms "${pids[0]}")
 read -r xb_user xb_sys < <(cpu_ms "${pids[1]}")
 per() { awk -v u="$1" -v s="$2" -v n="$n" 'BEGIN { printf "%.2f ms (%.0f%% kernel)", (u + s) / n, 100 * s / (u + s + 1e-9) }'; }
 echo "  CPU per request (whole run, drafting included): XA $(per "$xa_user" "$xa_sys"), XB $(per "$xb_user" "$xb_sys")"
+counter() { curl -sf "$1/metrics" | awk -v m="$2" '$1 == m { print $2 }'; }
+each() { awk -v a="$1" -v n="$n" 'BEGIN { printf "%.2f", a / n }'; }
+echo "  durability syncs per request (whole run): XA $(each "$(counter "$xa" comity_durability_syncs_total)"), XB $(each "$(counter "$xb" comity_durability_syncs_total)")"
 if [ "$database" != sqlite ]; then
-  counter() { curl -sf "$1/metrics" | awk -v m="$2" '$1 == m { print $2 }'; }
-  each() { awk -v a="$1" -v n="$n" 'BEGIN { printf "%.1f", a / n }'; }
   echo "  round trips to PostgreSQL per request (whole run): XA $(each "$(counter "$xa" comity_database_round_trips_total)"), XB $(each "$(counter "$xb" comity_database_round_trips_total)")"
 fi
 echo "  (load average: $(cut -d' ' -f1-3 /proc/loadavg))"

@@ -884,6 +884,7 @@ Status NodeService::SyncTo(uint64_t seq) {
 }
 
 Status NodeService::SyncWal() {
+  if (options_.before_sync) RETURN_IF_ERROR(options_.before_sync());
   if (sync_db_) {
     // PostgreSQL: a transaction with a transaction id commits with a commit record, and with
     // synchronous_commit on it waits until the WAL is flushed up to it.
@@ -1453,6 +1454,21 @@ StatusOr<std::vector<store::ProfileRecord>> NodeService::ListProfiles() {
 
 // --- federation seams ----------------------------------------------------------------------
 
+// One received message: a batch of one, so that it is written with whatever else is being
+// written (combined writes), like a batch.
+StatusOr<IncomingResult> NodeService::AcceptOne(const IncomingMessage& m) {
+  std::vector<StatusOr<IncomingResult>> r = AcceptIncomingBatch(std::span(&m, 1));
+  return std::move(r.front());
+}
+
+// A message found received before is answered (as a duplicate, with a receipt) only once its
+// receiving is durable: the commit that kept it may still be syncing in another thread, or have
+// failed to. (In a group, the group's own sync covers it.)
+StatusOr<IncomingResult> NodeService::AnsweredDurably(StatusOr<IncomingResult> r) {
+  if (r.ok() && r->duplicate) RETURN_IF_ERROR(SyncReserved());
+  return r;
+}
+
 namespace {
 Status CheckSender(std::string_view from_state, std::string_view message_id) {
   if (!IsStateCode(from_state)) {
@@ -1470,8 +1486,7 @@ StatusOr<IncomingResult> NodeService::AcceptIncomingRequest(std::string_view fro
                                                             std::string_view message_id,
                                                             std::string_view request_json) {
   RETURN_IF_ERROR(CheckSender(from_state, message_id));
-  WriteLock lock(this);
-  return AcceptIncomingRequestLocked(from_state, message_id, request_json);
+  return AcceptOne({from_state, message_id, "request", request_json});
 }
 
 StatusOr<IncomingResult> NodeService::AcceptIncomingRequestLocked(std::string_view from_state,
@@ -1591,8 +1606,7 @@ StatusOr<IncomingResult> NodeService::ApplyReceivedDecision(std::string_view fro
                                                             std::string_view message_id,
                                                             std::string_view answer_json) {
   RETURN_IF_ERROR(CheckSender(from_state, message_id));
-  WriteLock lock(this);
-  return ApplyReceivedDecisionLocked(from_state, message_id, answer_json);
+  return AcceptOne({from_state, message_id, "decision", answer_json});
 }
 
 StatusOr<IncomingResult> NodeService::ApplyReceivedDecisionLocked(std::string_view from_state,
@@ -1659,8 +1673,7 @@ StatusOr<IncomingResult> NodeService::AcceptInformationReply(std::string_view fr
                                                              std::string_view message_id,
                                                              std::string_view reply_json) {
   RETURN_IF_ERROR(CheckSender(from_state, message_id));
-  WriteLock lock(this);
-  return AcceptInformationReplyLocked(from_state, message_id, reply_json);
+  return AcceptOne({from_state, message_id, "information_reply", reply_json});
 }
 
 StatusOr<IncomingResult> NodeService::AcceptInformationReplyLocked(std::string_view from_state,
@@ -1807,9 +1820,12 @@ std::vector<StatusOr<IncomingResult>> NodeService::AcceptIncomingBatch(
   // transaction (one kept after all is answered as a duplicate).
   spdlog::warn("inbox batch of {} messages failed ({}); applying them one by one", messages.size(),
                done.status().ToString());
-  WriteLock lock(this);
-  lock.KeepAfterCommit();
-  for (const IncomingMessage& m : messages) out.push_back(apply(m));
+  {
+    WriteLock lock(this);
+    lock.KeepAfterCommit();
+    for (const IncomingMessage& m : messages) out.push_back(apply(m));
+  }
+  for (StatusOr<IncomingResult>& r : out) r = AnsweredDurably(std::move(r));
   return out;
 }
 

@@ -100,6 +100,9 @@ struct ServiceOptions {
   // Fault injection for tests: wraps the writer's log storage.
   std::function<std::unique_ptr<tlog::LogStorage>(std::unique_ptr<tlog::LogStorage>)>
       wrap_writer_log_storage;
+  // Fault injection for tests: called before each group-commit sync (fdatasync or barrier); an
+  // error fails that sync.
+  std::function<Status()> before_sync;
 };
 
 // A condition attached to a decision (use limitation, confidentiality, retention, ...).
@@ -314,6 +317,9 @@ class NodeService {
   StatusOr<IncomingResult> AcceptInformationReplyLocked(std::string_view from_state,
                                                         std::string_view message_id,
                                                         std::string_view reply_json);
+  StatusOr<IncomingResult> AcceptOne(const IncomingMessage& m);
+  // `r`, once what it answers is durable (a duplicate's first receiving); requires mu_ NOT held.
+  StatusOr<IncomingResult> AnsweredDurably(StatusOr<IncomingResult> r);
   StatusOr<bool> AddDelivery(Change& change, std::string_view message_id,
                              std::string_view receipt);  // requires mu_
   StatusOr<bool> AddDelivery(Change& change, std::string_view message_id,

@@ -294,6 +294,37 @@ TEST_P(IncomingBatchOnBothBackends, ConcurrentBatchesShareTransactions) {
   for (size_t i = 0; i < indices.size(); ++i) EXPECT_EQ(indices[i], static_cast<int64_t>(i));
 }
 
+// A message that arrives alone (the inbox's single path) is written like a batch of one: with
+// whatever else is being written at that moment.
+TEST_P(IncomingBatchOnBothBackends, SingleMessagesAreCombinedToo) {
+  ServiceFixture& xa = xa_;
+  ServiceFixture& xb = *xb_;
+  constexpr int kMessages = 12;
+  const std::vector<store::OutboxMessage> due = SubmittedToXB(xa, kMessages);
+  ASSERT_EQ(due.size(), static_cast<size_t>(kMessages));
+  const int64_t checkpoints = Count(xb, "tlog_checkpoints");  // one per transaction
+  std::atomic<int> ready{0}, accepted{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kMessages; ++i) {
+    threads.emplace_back([&, i] {
+      ++ready;
+      while (ready.load() < kMessages) std::this_thread::yield();
+      auto r = xb.service->AcceptIncomingRequest("XA", due[i].message_id, due[i].body);
+      if (r.ok() && !r->duplicate) ++accepted;
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(accepted.load(), kMessages);
+  EXPECT_LT(Count(xb, "tlog_checkpoints") - checkpoints, kMessages) << "no two messages combined";
+  EXPECT_EQ(xb.service->LogState().value().size, static_cast<uint64_t>(2 * kMessages));
+  EXPECT_EQ(Count(xb, "inbox"), kMessages);
+  // And refused alone, as in a batch.
+  auto again = xb.service->AcceptIncomingRequest("XA", std::string(32, 'e'), due[0].body);
+  EXPECT_EQ(again.status().code(), StatusCode::kAlreadyExists);
+  auto bad = xb.service->AcceptIncomingRequest("XA", "not-an-id", due[0].body);
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+}
+
 // A group reads every profile's version at its start: a profile changed by another connection
 // (another `comity serve` on the same database) since the last group is seen by the next one,
 // though the parsed profiles are kept between groups.
@@ -444,6 +475,59 @@ TEST_P(CombinedWriteRefusedOnBothBackends, OnlyTheRefusedChangesFail) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, CombinedWriteRefusedOnBothBackends,
+                         ::testing::Values(store::Dialect::kSqlite, store::Dialect::kPostgres),
+                         store::testing::DialectParamName);
+
+// XA, and XB on the backend under test whose group-commit syncs fail while `failing_`.
+class FailingSyncsOnBothBackends : public ::testing::TestWithParam<store::Dialect> {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(db_.status().ok()) << db_.status().ToString();
+    xb_ = std::make_unique<ServiceFixture>("XB", Disclosure::kEmbargo, nullptr, db_.url(),
+                                           [this]() -> Status {
+                                             if (failing_) {
+                                               return UnavailableError("the sync failed (test)");
+                                             }
+                                             return OkStatus();
+                                           });
+  }
+  std::atomic<bool> failing_{false};
+  ServiceFixture xa_{"XA"};
+  store::testing::TestDatabase db_{GetParam()};
+  std::unique_ptr<ServiceFixture> xb_;
+};
+
+// A group kept by its commit whose sync fails is not answered as received: its messages get
+// the error (a duplicate's answer waits for durability too). Sent again once syncs work, each
+// is answered as a duplicate — kept once, with its entries.
+TEST_P(FailingSyncsOnBothBackends, AGroupWhoseSyncFailsIsNotAnsweredAsReceived) {
+  ServiceFixture& xb = *xb_;
+  const std::vector<store::OutboxMessage> due = SubmittedToXB(xa_, 2);
+  ASSERT_EQ(due.size(), 2u);
+  const std::vector<IncomingMessage> batch = {{"XA", due[0].message_id, "request", due[0].body},
+                                              {"XA", due[1].message_id, "request", due[1].body}};
+  failing_ = true;
+  std::vector<StatusOr<IncomingResult>> r = xb.service->AcceptIncomingBatch(batch);
+  ASSERT_EQ(r.size(), 2u);
+  for (const auto& one : r) {
+    EXPECT_EQ(one.status().code(), StatusCode::kUnavailable) << one.status().ToString();
+  }
+  // The single-message path answers a duplicate only once durable, too.
+  auto single = xb.service->AcceptIncomingRequest("XA", due[0].message_id, due[0].body);
+  EXPECT_EQ(single.status().code(), StatusCode::kUnavailable) << single.status().ToString();
+  failing_ = false;
+  r = xb.service->AcceptIncomingBatch(batch);
+  ASSERT_EQ(r.size(), 2u);
+  for (const auto& one : r) {
+    ASSERT_TRUE(one.ok()) << one.status().ToString();
+    EXPECT_TRUE(one->duplicate);
+  }
+  EXPECT_EQ(Count(xb, "inbox"), 2);
+  EXPECT_EQ(Count(xb, "requests"), 2);
+  EXPECT_EQ(xb.service->LogState().value().size, 4u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, FailingSyncsOnBothBackends,
                          ::testing::Values(store::Dialect::kSqlite, store::Dialect::kPostgres),
                          store::testing::DialectParamName);
 

@@ -110,7 +110,7 @@ struct ServiceFixture {
       std::string state_code, Disclosure disclosure = Disclosure::kEmbargo,
       std::function<std::unique_ptr<tlog::LogStorage>(std::unique_ptr<tlog::LogStorage>)> wrap =
           nullptr,
-      std::string database_url = "")
+      std::string database_url = "", std::function<Status()> before_sync = nullptr)
       : state(std::move(state_code)),
         url(database_url.empty() ? dir / "comity.db" : std::move(database_url)) {
     {
@@ -132,6 +132,7 @@ struct ServiceFixture {
     o.disclosure = disclosure;
     o.readers = 2;
     o.wrap_writer_log_storage = std::move(wrap);
+    o.before_sync = std::move(before_sync);
     auto svc = NodeService::Open(std::move(o));
     if (!svc.ok()) {
       std::fprintf(stderr, "service: %s\n", svc.status().ToString().c_str());
