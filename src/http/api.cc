@@ -381,11 +381,18 @@ void Api::Register(Router* router) {
     return r;
   };
   // Most actions: an ActionInput from the body, then NodeService::Act.
-  auto act = [this](std::function<StatusOr<node::ActionInput>(const json::object&)> parse) -> Run {
-    return [this, parse](const Principal& who, const std::string& id,
-                         const json::object& body) -> StatusOr<store::RequestRecord> {
+  // `reasons_key`: the body's member that carries the reasons, when it is not `reasons` (an
+  // error about the reasons then points at it).
+  auto act = [this](std::function<StatusOr<node::ActionInput>(const json::object&)> parse,
+                    std::string reasons_key = "reasons") -> Run {
+    return [this, parse, reasons_key](const Principal& who, const std::string& id,
+                                      const json::object& body) -> StatusOr<store::RequestRecord> {
       ASSIGN_OR_RETURN(node::ActionInput in, parse(body));
-      return service_->Act(who, id, in);
+      StatusOr<store::RequestRecord> r = service_->Act(who, id, in);
+      if (!r.ok() && r.status().pointer() == "/reasons" && reasons_key != "reasons") {
+        return Status(r.status().code(), r.status().message(), "/" + reasons_key);
+      }
+      return r;
     };
   };
 
@@ -518,9 +525,9 @@ void Api::Register(Router* router) {
                    "Submit a draft: screened again, then queued for delivery to the "
                    "requested state",
                    "{version?}", {"version"}, act(simple(workflow::Action::kSubmit, nullptr))));
-  Add(router,
-      action_route("withdraw", Permission::kDraft, "Withdraw a draft", "{reason?, version?}",
-                   {"reason", "version"}, act(simple(workflow::Action::kWithdraw, "reason"))));
+  Add(router, action_route("withdraw", Permission::kDraft, "Withdraw a draft",
+                           "{reason?, version?}", {"reason", "version"},
+                           act(simple(workflow::Action::kWithdraw, "reason"), "reason")));
   Add(router,
       action_route("reply", Permission::kDraft,
                    "Answer the requested state's request for information (queued for delivery)",
@@ -562,7 +569,7 @@ void Api::Register(Router* router) {
                            "Close a request (outgoing once answered: officers; incoming once "
                            "executed or refused: reviewers)",
                            "{reason?, version?}", {"reason", "version"},
-                           act(simple(workflow::Action::kClose, "reason"))));
+                           act(simple(workflow::Action::kClose, "reason"), "reason")));
   Add(router, action_route("assign", Permission::kAssign,
                            "Reassign a request to an officer, reviewer or supervisor",
                            "{assignee, version?}", {"assignee", "version"},

@@ -88,6 +88,10 @@ bool IsPersonAction(Action a) {
   }
 }
 
+workflow::Direction DirectionOf(const store::RequestRecord& r) {
+  return r.direction == kOutgoing ? workflow::Direction::kOutgoing : workflow::Direction::kIncoming;
+}
+
 // Whether a request in `s` waits for an answer (and so can be overdue).
 bool Awaiting(std::string_view direction, RequestState s) {
   if (direction == kOutgoing) return s == RequestState::kSubmitted || s == RequestState::kDelivered;
@@ -1150,7 +1154,7 @@ StatusOr<store::RequestRecord> NodeService::Act(const Principal& who, std::strin
     if (r.screening_outcome) {
       ctx.screening_outcome = ParseEnum<Outcome>(*r.screening_outcome).value_or(Outcome::kProceed);
     }
-    const std::optional<Actor> required = workflow::RequiredActor(from, a);
+    const std::optional<Actor> required = workflow::RequiredActor(DirectionOf(r), from, a);
     if (required) {
       const bool may = (*required == Actor::kOfficer && Allows(who.role, Permission::kDraft)) ||
                        (*required == Actor::kReviewer && Allows(who.role, Permission::kDecide));
@@ -1165,7 +1169,7 @@ StatusOr<store::RequestRecord> NodeService::Act(const Principal& who, std::strin
     }
     // Without a transition for (from, a), ApplyAction answers kFailedPrecondition listing what is
     // allowed.
-    ASSIGN_OR_RETURN(RequestState to, workflow::ApplyAction(from, a, ctx));
+    ASSIGN_OR_RETURN(RequestState to, workflow::ApplyAction(DirectionOf(r), from, a, ctx));
 
     const Timestamp now = options_.clock->Now();
     const int64_t now_us = ToMicros(now);
@@ -1333,7 +1337,7 @@ StatusOr<RequestView> NodeService::GetRequest(std::string_view id) {
     ASSIGN_OR_RETURN(v.events, c.store->ListEvents(id));
     v.record = std::move(*r);
     ASSIGN_OR_RETURN(RequestState s, StoredState(v.record));
-    v.allowed = workflow::AllowedActions(s);
+    v.allowed = workflow::AllowedActions(DirectionOf(v.record), s);
     v.overdue = v.record.awaiting_answer && v.record.respond_by && *v.record.respond_by < now;
     return v;
   });
@@ -1534,7 +1538,8 @@ StatusOr<IncomingResult> NodeService::AcceptIncomingRequestLocked(std::string_vi
   ctx.actor = Actor::kSystem;
   ctx.screening_outcome = screening.outcome;
   ASSIGN_OR_RETURN(RequestState screened,
-                   workflow::ApplyAction(RequestState::kReceived, Action::kScreened, ctx));
+                   workflow::ApplyAction(workflow::Direction::kIncoming, RequestState::kReceived,
+                                         Action::kScreened, ctx));
 
   const Timestamp now = options_.clock->Now();
   const int64_t now_us = ToMicros(now);
@@ -1627,7 +1632,7 @@ StatusOr<IncomingResult> NodeService::ApplyReceivedDecisionLocked(std::string_vi
                        : Action::kMarkAnswered;
   workflow::ActionContext ctx;
   ctx.actor = Actor::kSystem;
-  ASSIGN_OR_RETURN(RequestState to, workflow::ApplyAction(from, a, ctx));
+  ASSIGN_OR_RETURN(RequestState to, workflow::ApplyAction(DirectionOf(r), from, a, ctx));
 
   const Timestamp now = options_.clock->Now();
   const int64_t now_us = ToMicros(now);
@@ -1691,7 +1696,8 @@ StatusOr<IncomingResult> NodeService::AcceptInformationReplyLocked(std::string_v
   ASSIGN_OR_RETURN(RequestState from, StoredState(r));
   workflow::ActionContext ctx;
   ctx.actor = Actor::kSystem;
-  ASSIGN_OR_RETURN(RequestState to, workflow::ApplyAction(from, Action::kInformationReceived, ctx));
+  ASSIGN_OR_RETURN(RequestState to,
+                   workflow::ApplyAction(DirectionOf(r), from, Action::kInformationReceived, ctx));
   const Timestamp now = options_.clock->Now();
   const int64_t now_us = ToMicros(now);
   ASSIGN_OR_RETURN(Request request, ParseRequest(r.request_json));
@@ -1860,7 +1866,8 @@ StatusOr<bool> NodeService::AddDelivery(
       if (m->kind == "request" && from == RequestState::kSubmitted) {
         workflow::ActionContext ctx;
         ctx.actor = Actor::kSystem;
-        ASSIGN_OR_RETURN(to, workflow::ApplyAction(from, Action::kMarkDelivered, ctx));
+        ASSIGN_OR_RETURN(to,
+                         workflow::ApplyAction(DirectionOf(*r), from, Action::kMarkDelivered, ctx));
         action = std::string(EnumName(Action::kMarkDelivered));
       }
       const Timestamp now = options_.clock->Now();

@@ -9,7 +9,10 @@ namespace {
 using S = RequestState;
 using A = Action;
 
+using D = Direction;
+
 struct Transition {
+  D direction;
   S from;
   A action;
   S to;
@@ -19,36 +22,46 @@ struct Transition {
 // The whole machine. kScreened's target depends on the outcome and is resolved in ApplyAction.
 constexpr Transition kTransitions[] = {
     // Outgoing.
-    {S::kDraft, A::kSubmit, S::kSubmitted, Actor::kOfficer},
-    {S::kDraft, A::kWithdraw, S::kWithdrawn, Actor::kOfficer},
-    {S::kSubmitted, A::kMarkDelivered, S::kDelivered, Actor::kSystem},
-    {S::kDelivered, A::kMarkAnswered, S::kAnswered, Actor::kSystem},
-    {S::kSubmitted, A::kMarkAnswered, S::kAnswered, Actor::kSystem},
-    {S::kDelivered, A::kInformationRequestedByPeer, S::kInformationRequested, Actor::kSystem},
-    {S::kAnswered, A::kInformationRequestedByPeer, S::kInformationRequested, Actor::kSystem},
-    {S::kInformationRequested, A::kReplyInformation, S::kDelivered, Actor::kOfficer},
-    {S::kAnswered, A::kMarkAnswered, S::kAnswered, Actor::kSystem},
-    {S::kAnswered, A::kClose, S::kClosed, Actor::kOfficer},
+    {D::kOutgoing, S::kDraft, A::kSubmit, S::kSubmitted, Actor::kOfficer},
+    {D::kOutgoing, S::kDraft, A::kWithdraw, S::kWithdrawn, Actor::kOfficer},
+    {D::kOutgoing, S::kSubmitted, A::kMarkDelivered, S::kDelivered, Actor::kSystem},
+    {D::kOutgoing, S::kDelivered, A::kMarkAnswered, S::kAnswered, Actor::kSystem},
+    {D::kOutgoing, S::kSubmitted, A::kMarkAnswered, S::kAnswered, Actor::kSystem},
+    {D::kOutgoing, S::kDelivered, A::kInformationRequestedByPeer, S::kInformationRequested,
+     Actor::kSystem},
+    {D::kOutgoing, S::kAnswered, A::kInformationRequestedByPeer, S::kInformationRequested,
+     Actor::kSystem},
+    {D::kOutgoing, S::kInformationRequested, A::kReplyInformation, S::kDelivered, Actor::kOfficer},
+    {D::kOutgoing, S::kAnswered, A::kMarkAnswered, S::kAnswered, Actor::kSystem},
+    {D::kOutgoing, S::kAnswered, A::kClose, S::kClosed, Actor::kOfficer},
     // Incoming.
-    {S::kReceived, A::kScreened, S::kInReview, Actor::kSystem},
-    {S::kInReview, A::kExecute, S::kExecuted, Actor::kReviewer},
-    {S::kInReview, A::kExecuteWithConditions, S::kExecutedWithConditions, Actor::kReviewer},
-    {S::kInReview, A::kPostpone, S::kPostponed, Actor::kReviewer},
-    {S::kInReview, A::kRequestInformation, S::kInformationRequested, Actor::kReviewer},
-    {S::kInReview, A::kRefuse, S::kRefused, Actor::kReviewer},
-    {S::kReady, A::kExecute, S::kExecuted, Actor::kReviewer},
-    {S::kReady, A::kExecuteWithConditions, S::kExecutedWithConditions, Actor::kReviewer},
-    {S::kReady, A::kPostpone, S::kPostponed, Actor::kReviewer},
-    {S::kReady, A::kRequestInformation, S::kInformationRequested, Actor::kReviewer},
-    {S::kReady, A::kRefuse, S::kRefused, Actor::kReviewer},
-    {S::kPostponed, A::kExecute, S::kExecuted, Actor::kReviewer},
-    {S::kPostponed, A::kExecuteWithConditions, S::kExecutedWithConditions, Actor::kReviewer},
-    {S::kPostponed, A::kRefuse, S::kRefused, Actor::kReviewer},
-    {S::kPostponed, A::kRequestInformation, S::kInformationRequested, Actor::kReviewer},
-    {S::kInformationRequested, A::kInformationReceived, S::kInReview, Actor::kSystem},
-    {S::kExecuted, A::kClose, S::kClosed, Actor::kReviewer},
-    {S::kExecutedWithConditions, A::kClose, S::kClosed, Actor::kReviewer},
-    {S::kRefused, A::kClose, S::kClosed, Actor::kReviewer},
+    {D::kIncoming, S::kReceived, A::kScreened, S::kInReview, Actor::kSystem},
+    {D::kIncoming, S::kInReview, A::kExecute, S::kExecuted, Actor::kReviewer},
+    {D::kIncoming, S::kInReview, A::kExecuteWithConditions, S::kExecutedWithConditions,
+     Actor::kReviewer},
+    {D::kIncoming, S::kInReview, A::kPostpone, S::kPostponed, Actor::kReviewer},
+    {D::kIncoming, S::kInReview, A::kRequestInformation, S::kInformationRequested,
+     Actor::kReviewer},
+    {D::kIncoming, S::kInReview, A::kRefuse, S::kRefused, Actor::kReviewer},
+    {D::kIncoming, S::kReady, A::kExecute, S::kExecuted, Actor::kReviewer},
+    {D::kIncoming, S::kReady, A::kExecuteWithConditions, S::kExecutedWithConditions,
+     Actor::kReviewer},
+    {D::kIncoming, S::kReady, A::kPostpone, S::kPostponed, Actor::kReviewer},
+    {D::kIncoming, S::kReady, A::kRequestInformation, S::kInformationRequested, Actor::kReviewer},
+    {D::kIncoming, S::kReady, A::kRefuse, S::kRefused, Actor::kReviewer},
+    {D::kIncoming, S::kPostponed, A::kExecute, S::kExecuted, Actor::kReviewer},
+    {D::kIncoming, S::kPostponed, A::kExecuteWithConditions, S::kExecutedWithConditions,
+     Actor::kReviewer},
+    {D::kIncoming, S::kPostponed, A::kRefuse, S::kRefused, Actor::kReviewer},
+    {D::kIncoming, S::kPostponed, A::kRequestInformation, S::kInformationRequested,
+     Actor::kReviewer},
+    {D::kIncoming, S::kInformationRequested, A::kInformationReceived, S::kInReview, Actor::kSystem},
+    {D::kIncoming, S::kExecuted, A::kClose, S::kClosed, Actor::kReviewer},
+    {D::kIncoming, S::kExecutedWithConditions, A::kClose, S::kClosed, Actor::kReviewer},
+    {D::kIncoming, S::kRefused, A::kClose, S::kClosed, Actor::kReviewer},
+    // Without a final decision (it stays postponed, or the information never came): with reasons.
+    {D::kIncoming, S::kPostponed, A::kClose, S::kClosed, Actor::kReviewer},
+    {D::kIncoming, S::kInformationRequested, A::kClose, S::kClosed, Actor::kReviewer},
 };
 
 bool Blank(const std::string& s) {
@@ -69,10 +82,10 @@ bool IsDecision(RequestState s) {
          s == S::kInformationRequested || s == S::kRefused;
 }
 
-std::vector<Action> AllowedActions(RequestState s) {
+std::vector<Action> AllowedActions(Direction d, RequestState s) {
   std::vector<Action> out;
   for (const Transition& t : kTransitions) {
-    if (t.from == s && t.actor != Actor::kSystem &&
+    if (t.direction == d && t.from == s && t.actor != Actor::kSystem &&
         std::find(out.begin(), out.end(), t.action) == out.end()) {
       out.push_back(t.action);
     }
@@ -80,24 +93,25 @@ std::vector<Action> AllowedActions(RequestState s) {
   return out;
 }
 
-std::optional<Actor> RequiredActor(RequestState s, Action a) {
+std::optional<Actor> RequiredActor(Direction d, RequestState s, Action a) {
   for (const Transition& t : kTransitions) {
-    if (t.from == s && t.action == a) return t.actor;
+    if (t.direction == d && t.from == s && t.action == a) return t.actor;
   }
   return std::nullopt;
 }
 
-StatusOr<RequestState> ApplyAction(RequestState s, Action a, const ActionContext& ctx) {
+StatusOr<RequestState> ApplyAction(Direction d, RequestState s, Action a,
+                                   const ActionContext& ctx) {
   const Transition* found = nullptr;
   for (const Transition& t : kTransitions) {
-    if (t.from == s && t.action == a) {
+    if (t.direction == d && t.from == s && t.action == a) {
       found = &t;
       break;
     }
   }
   if (found == nullptr) {
     std::string allowed;
-    for (Action x : AllowedActions(s)) {
+    for (Action x : AllowedActions(d, s)) {
       if (!allowed.empty()) allowed += ", ";
       allowed += EnumName(x);
     }
@@ -142,6 +156,14 @@ StatusOr<RequestState> ApplyAction(RequestState s, Action a, const ActionContext
     case A::kRequestInformation:
       if (Blank(ctx.reasons)) {
         return InvalidArgumentError("say what information is needed", "/reasons");
+      }
+      break;
+    case A::kClose:
+      if ((s == S::kPostponed || s == S::kInformationRequested) && Blank(ctx.reasons)) {
+        return InvalidArgumentError("closing a request that was not finally decided (it is " +
+                                        std::string(EnumName(s)) +
+                                        ") must give its reasons; reasons are empty",
+                                    "/reasons");
       }
       break;
     case A::kScreened:

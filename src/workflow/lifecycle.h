@@ -10,12 +10,14 @@
 //                                      request_information|refuse)--> the decision's state
 //   information_requested --information_received--> in_review
 //   executed/executed_with_conditions/refused --close--> closed
+//   postponed/information_requested --close (with reasons)--> closed
 //
 // Art. 40: refusal and postponement need written reasons; the screening's `refuse` is only a
 // recommendation that a reviewer confirms or overrides, with reasons either way; conditions
 // travel with an execute_with_conditions decision.
 //
-//   StatusOr<RequestState> next = ApplyAction(RequestState::kInReview, Action::kRefuse, ctx);
+//   StatusOr<RequestState> next =
+//       ApplyAction(Direction::kIncoming, RequestState::kInReview, Action::kRefuse, ctx);
 //   // kFailedPrecondition (409) names what is allowed from the current state.
 #pragma once
 
@@ -76,6 +78,10 @@ namespace comity::workflow {
 // Who may take an action. System actions are taken by the node itself (federation, screening).
 enum class Actor : uint8_t { kSystem, kOfficer, kReviewer };
 
+// Which side of a request this node is: the requesting state (outgoing) or the requested one
+// (incoming). information_requested and closed are states of both, with different ways on.
+enum class Direction : uint8_t { kOutgoing, kIncoming };
+
 struct ActionContext {
   Actor actor = Actor::kSystem;
   // For kScreened: the screening's outcome.
@@ -94,17 +100,18 @@ bool IsTerminal(RequestState s);
 bool IsDecision(RequestState s);
 
 // The actions a person (officer or reviewer) may take from `s`, for 409 answers and the UI.
-std::vector<Action> AllowedActions(RequestState s);
+std::vector<Action> AllowedActions(Direction d, RequestState s);
 
 // Who takes `a` from `s`, or nullopt when `a` is not allowed from `s`. Lets a caller that may
 // act both as officer and as reviewer (a supervisor) pass the right actor to ApplyAction.
-std::optional<Actor> RequiredActor(RequestState s, Action a);
+std::optional<Actor> RequiredActor(Direction d, RequestState s, Action a);
 
 // The state after `a`, or:
 //   kFailedPrecondition: `a` is not allowed from `s` (message lists the allowed actions);
-//   kInvalidArgument: reasons missing where Art. 40 requires them, or conditions missing for
+//   kInvalidArgument: reasons missing where Art. 40 requires them (and to close a request
+//                     without a final decision), or conditions missing for
 //                     execute_with_conditions (pointer "/reasons" or "/conditions");
 //   kPermissionDenied: the actor may not take this action.
-StatusOr<RequestState> ApplyAction(RequestState s, Action a, const ActionContext& ctx);
+StatusOr<RequestState> ApplyAction(Direction d, RequestState s, Action a, const ActionContext& ctx);
 
 }  // namespace comity::workflow

@@ -61,13 +61,13 @@ void SeedNode(const std::string& dir, Seeds* seeds) {
   ASSERT_TRUE(
       s.AddPeer(admin, {"XB", "http://127.0.0.1:9", RandomKey(), RandomKey(), ""}, false).ok());
   const std::string now = FormatTimestamp(Timestamp{s.clock().Now().seconds, 0});
-  for (int i = 0; i < 8; ++i) {
+  for (int i = 0; i < 9; ++i) {
     json::object body = DraftBody("XB", "XA");
     body["id"] = "XB-2026-" + crypto::HexEncode(crypto::RandomString(8));
     body["created"] = now;
     auto r = s.AcceptIncomingRequest("XB", federation::NewMessageId(), Text(body));
     ASSERT_TRUE(r.ok()) << r.status().ToString();
-    if (i < 5) {
+    if (i < 6) {
       seeds->incoming_ready.push_back(r->request_id);
     } else {
       node::ActionInput execute;
@@ -420,6 +420,20 @@ TEST_P(ApiTest, ErrorsCarryTheRightStatusCodeAndPointer) {
                          tokens_->at("reviewer"), "{\"action\":\"refuse\"}");
   EXPECT_EQ(no_reasons.status, 400);
   EXPECT_EQ(ErrorOf(no_reasons)["pointer"], "/reasons");
+  // Closing a postponed request needs its reason: the error points at the body's `reason`.
+  const std::string postponed = Pop(seeds_->incoming_ready);
+  ASSERT_EQ(Call("POST", "/api/v1/requests/" + postponed + "/decide", tokens_->at("reviewer"),
+                 "{\"action\":\"postpone\",\"reasons\":\"the provider is down\"}")
+                .status,
+            200);
+  auto bare_close =
+      Call("POST", "/api/v1/requests/" + postponed + "/close", tokens_->at("reviewer"), "{}");
+  EXPECT_EQ(bare_close.status, 400);
+  EXPECT_EQ(ErrorOf(bare_close)["pointer"], "/reason");
+  EXPECT_EQ(Call("POST", "/api/v1/requests/" + postponed + "/close", tokens_->at("reviewer"),
+                 "{\"reason\":\"the investigation was discontinued\"}")
+                .status,
+            200);
   // 401: no token, a malformed one, an unknown one.
   EXPECT_EQ(Call("GET", "/api/v1/me", "").status, 401);
   EXPECT_EQ(Call("GET", "/api/v1/me", "not-a-token").status, 401);

@@ -468,6 +468,17 @@ TEST_F(ServiceTest, InformationRequestAndReplyGoRoundTheLoop) {
   EXPECT_EQ(due[0].kind, "information_request");
   ASSERT_EQ(Carry(xb, xa), 1);
   EXPECT_EQ(State(xa, id), "information_requested");
+  // Each side has its own way on from information_requested: the requesting state replies, the
+  // requested state waits (or closes it, with reasons) and cannot reply to itself.
+  EXPECT_EQ(xa.service->GetRequest(id).value().allowed,
+            std::vector<Action>{Action::kReplyInformation});
+  EXPECT_EQ(xb.service->GetRequest(id).value().allowed, std::vector<Action>{Action::kClose});
+  ActionInput own = Do(Action::kReplyInformation);
+  own.information = "an answer to itself";
+  auto wrong_side = xb.service->Act(kSupervisor, id, own);
+  EXPECT_EQ(wrong_side.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(wrong_side.status().message(),
+            "cannot reply a request in state information_requested; allowed: close");
   // The reply needs its information; then it goes back.
   EXPECT_EQ(xa.service->Act(kOfficer, id, Do(Action::kReplyInformation)).status().pointer(),
             "/information");
@@ -481,6 +492,36 @@ TEST_F(ServiceTest, InformationRequestAndReplyGoRoundTheLoop) {
   EXPECT_EQ(back.record.state, "in_review");
   EXPECT_EQ(back.events.back().action, "information_received");
   EXPECT_NE(back.events.back().detail_json->find("kit-admin"), std::string::npos);
+}
+
+// An incoming request left postponed (or waiting for information that never came) is closed
+// by a reviewer who says why: the reasons are in its history, it is no longer awaited (nor
+// overdue), the log records the closing, and nothing is sent (the requesting state has the
+// postponement already).
+TEST_F(ServiceTest, APostponedRequestIsClosedWithReasons) {
+  const std::string id = SendToXB();
+  ASSERT_TRUE(xb.service->Act(kReviewer, id, Do(Action::kPostpone, "the provider is down")).ok());
+  ASSERT_EQ(Carry(xb, xa), 1);
+  const uint64_t log_size = xb.service->LogState().value().size;
+  auto bare = xb.service->Act(kReviewer, id, Do(Action::kClose));
+  EXPECT_EQ(bare.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(bare.status().pointer(), "/reasons");
+  EXPECT_EQ(xb.service->Act(kOfficer, id, Do(Action::kClose, "x")).status().code(),
+            StatusCode::kPermissionDenied);
+  auto closed =
+      xb.service->Act(kReviewer, id, Do(Action::kClose, "the investigation was discontinued"));
+  ASSERT_TRUE(closed.ok()) << closed.status().ToString();
+  EXPECT_EQ(closed->state, "closed");
+  RequestView v = xb.service->GetRequest(id).value();
+  EXPECT_FALSE(v.record.awaiting_answer);
+  EXPECT_FALSE(v.overdue);
+  EXPECT_TRUE(v.allowed.empty());
+  EXPECT_EQ(v.events.back().action, "close");
+  EXPECT_EQ(v.events.back().from_state, "postponed");
+  EXPECT_EQ(v.events.back().reason, "the investigation was discontinued");
+  EXPECT_EQ(xb.service->LogState().value().size, log_size + 1);
+  EXPECT_EQ(xb.service->OutboxDepth().value(), 0);
+  EXPECT_EQ(State(xa, id), "answered");
 }
 
 TEST_F(ServiceTest, IncomingMessagesAreIdempotentAndChecked) {

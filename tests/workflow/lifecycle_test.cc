@@ -7,6 +7,8 @@ namespace {
 
 using S = RequestState;
 using A = Action;
+constexpr Direction kOut = Direction::kOutgoing;
+constexpr Direction kIn = Direction::kIncoming;
 
 ActionContext Officer() {
   ActionContext c;
@@ -31,83 +33,86 @@ ActionContext System(Outcome o = Outcome::kProceed) {
 
 TEST(LifecycleTest, OutgoingHappyPath) {
   S s = S::kDraft;
-  s = *ApplyAction(s, A::kSubmit, Officer());
+  s = *ApplyAction(kOut, s, A::kSubmit, Officer());
   EXPECT_EQ(s, S::kSubmitted);
-  s = *ApplyAction(s, A::kMarkDelivered, System());
+  s = *ApplyAction(kOut, s, A::kMarkDelivered, System());
   EXPECT_EQ(s, S::kDelivered);
-  s = *ApplyAction(s, A::kMarkAnswered, System());
+  s = *ApplyAction(kOut, s, A::kMarkAnswered, System());
   EXPECT_EQ(s, S::kAnswered);
-  s = *ApplyAction(s, A::kClose, Officer());
+  s = *ApplyAction(kOut, s, A::kClose, Officer());
   EXPECT_EQ(s, S::kClosed);
   EXPECT_TRUE(IsTerminal(s));
 }
 
 TEST(LifecycleTest, ScreeningRoutesByOutcome) {
-  EXPECT_EQ(*ApplyAction(S::kReceived, A::kScreened, System(Outcome::kProceed)), S::kReady);
+  EXPECT_EQ(*ApplyAction(kIn, S::kReceived, A::kScreened, System(Outcome::kProceed)), S::kReady);
   for (Outcome o : {Outcome::kReview, Outcome::kIncomplete, Outcome::kRefuse}) {
-    EXPECT_EQ(*ApplyAction(S::kReceived, A::kScreened, System(o)), S::kInReview);
+    EXPECT_EQ(*ApplyAction(kIn, S::kReceived, A::kScreened, System(o)), S::kInReview);
   }
 }
 
 TEST(LifecycleTest, RefusalAndPostponementNeedReasons) {
-  auto r = ApplyAction(S::kInReview, A::kRefuse, Reviewer(""));
+  auto r = ApplyAction(kIn, S::kInReview, A::kRefuse, Reviewer(""));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(r.status().pointer(), "/reasons");
-  EXPECT_EQ(ApplyAction(S::kInReview, A::kRefuse, Reviewer("   \n")).status().code(),
+  EXPECT_EQ(ApplyAction(kIn, S::kInReview, A::kRefuse, Reviewer("   \n")).status().code(),
             StatusCode::kInvalidArgument);
-  EXPECT_EQ(*ApplyAction(S::kInReview, A::kRefuse, Reviewer("Art. 6: speech offence")),
+  EXPECT_EQ(*ApplyAction(kIn, S::kInReview, A::kRefuse, Reviewer("Art. 6: speech offence")),
             S::kRefused);
-  EXPECT_FALSE(ApplyAction(S::kReady, A::kPostpone, Reviewer("")).ok());
-  EXPECT_EQ(*ApplyAction(S::kReady, A::kPostpone, Reviewer("domestic investigation")),
+  EXPECT_FALSE(ApplyAction(kIn, S::kReady, A::kPostpone, Reviewer("")).ok());
+  EXPECT_EQ(*ApplyAction(kIn, S::kReady, A::kPostpone, Reviewer("domestic investigation")),
             S::kPostponed);
 }
 
 TEST(LifecycleTest, OverridingARefuseRecommendationNeedsReasons) {
-  auto r = ApplyAction(S::kInReview, A::kExecute, Reviewer("", Outcome::kRefuse));
+  auto r = ApplyAction(kIn, S::kInReview, A::kExecute, Reviewer("", Outcome::kRefuse));
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("recommended refusal"), std::string::npos);
-  EXPECT_EQ(
-      *ApplyAction(S::kInReview, A::kExecute, Reviewer("assurance received", Outcome::kRefuse)),
-      S::kExecuted);
+  EXPECT_EQ(*ApplyAction(kIn, S::kInReview, A::kExecute,
+                         Reviewer("assurance received", Outcome::kRefuse)),
+            S::kExecuted);
   // A review recommendation may be executed without reasons.
-  EXPECT_EQ(*ApplyAction(S::kInReview, A::kExecute, Reviewer("", Outcome::kReview)), S::kExecuted);
+  EXPECT_EQ(*ApplyAction(kIn, S::kInReview, A::kExecute, Reviewer("", Outcome::kReview)),
+            S::kExecuted);
 }
 
 TEST(LifecycleTest, ConditionsRequiredForConditionalExecution) {
-  auto r = ApplyAction(S::kReady, A::kExecuteWithConditions, Reviewer("", Outcome::kProceed, 0));
+  auto r =
+      ApplyAction(kIn, S::kReady, A::kExecuteWithConditions, Reviewer("", Outcome::kProceed, 0));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().pointer(), "/conditions");
-  EXPECT_EQ(*ApplyAction(S::kReady, A::kExecuteWithConditions, Reviewer("", Outcome::kProceed, 2)),
-            S::kExecutedWithConditions);
+  EXPECT_EQ(
+      *ApplyAction(kIn, S::kReady, A::kExecuteWithConditions, Reviewer("", Outcome::kProceed, 2)),
+      S::kExecutedWithConditions);
 }
 
 TEST(LifecycleTest, InvalidTransitionNamesWhatIsAllowed) {
-  auto r = ApplyAction(S::kDraft, A::kRefuse, Reviewer("x"));
+  auto r = ApplyAction(kOut, S::kDraft, A::kRefuse, Reviewer("x"));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_EQ(r.status().message(),
             "cannot refuse a request in state draft; allowed: submit, withdraw");
-  auto closed = ApplyAction(S::kClosed, A::kClose, Officer());
+  auto closed = ApplyAction(kOut, S::kClosed, A::kClose, Officer());
   EXPECT_EQ(closed.status().message(), "cannot close a request in state closed; allowed: nothing");
 }
 
 TEST(LifecycleTest, ActorsAreChecked) {
-  EXPECT_EQ(ApplyAction(S::kInReview, A::kRefuse, Officer()).status().code(),
+  EXPECT_EQ(ApplyAction(kIn, S::kInReview, A::kRefuse, Officer()).status().code(),
             StatusCode::kPermissionDenied);
-  EXPECT_EQ(ApplyAction(S::kSubmitted, A::kMarkDelivered, Officer()).status().code(),
+  EXPECT_EQ(ApplyAction(kOut, S::kSubmitted, A::kMarkDelivered, Officer()).status().code(),
             StatusCode::kPermissionDenied);
-  EXPECT_EQ(ApplyAction(S::kDraft, A::kSubmit, Reviewer()).status().code(),
+  EXPECT_EQ(ApplyAction(kOut, S::kDraft, A::kSubmit, Reviewer()).status().code(),
             StatusCode::kPermissionDenied);
 }
 
 TEST(LifecycleTest, InformationRoundTrip) {
-  S in = *ApplyAction(S::kInReview, A::kRequestInformation, Reviewer("which account?"));
+  S in = *ApplyAction(kIn, S::kInReview, A::kRequestInformation, Reviewer("which account?"));
   EXPECT_EQ(in, S::kInformationRequested);
   EXPECT_TRUE(AwaitsDecision(in));
-  EXPECT_EQ(*ApplyAction(in, A::kInformationReceived, System()), S::kInReview);
-  S out = *ApplyAction(S::kDelivered, A::kInformationRequestedByPeer, System());
-  EXPECT_EQ(*ApplyAction(out, A::kReplyInformation, Officer()), S::kDelivered);
+  EXPECT_EQ(*ApplyAction(kIn, in, A::kInformationReceived, System()), S::kInReview);
+  S out = *ApplyAction(kOut, S::kDelivered, A::kInformationRequestedByPeer, System());
+  EXPECT_EQ(*ApplyAction(kOut, out, A::kReplyInformation, Officer()), S::kDelivered);
 }
 
 TEST(LifecycleTest, EveryStateHasAWayForwardOrIsTerminal) {
@@ -120,7 +125,9 @@ TEST(LifecycleTest, EveryStateHasAWayForwardOrIsTerminal) {
         ctx.actor = actor;
         ctx.reasons = "reasons";
         ctx.condition_count = 1;
-        if (ApplyAction(s, static_cast<Action>(j), ctx).ok()) any = true;
+        for (Direction d : {kOut, kIn}) {
+          if (ApplyAction(d, s, static_cast<Action>(j), ctx).ok()) any = true;
+        }
       }
     }
     EXPECT_TRUE(any) << EnumName(s);
@@ -128,14 +135,55 @@ TEST(LifecycleTest, EveryStateHasAWayForwardOrIsTerminal) {
 }
 
 TEST(LifecycleTest, RequiredActorNamesWhoTakesEachAction) {
-  EXPECT_EQ(RequiredActor(RequestState::kDraft, Action::kSubmit), Actor::kOfficer);
-  EXPECT_EQ(RequiredActor(RequestState::kInReview, Action::kRefuse), Actor::kReviewer);
-  EXPECT_EQ(RequiredActor(RequestState::kReceived, Action::kScreened), Actor::kSystem);
-  EXPECT_EQ(RequiredActor(RequestState::kAnswered, Action::kClose), Actor::kOfficer);
-  EXPECT_EQ(RequiredActor(RequestState::kRefused, Action::kClose), Actor::kReviewer);
+  EXPECT_EQ(RequiredActor(kOut, RequestState::kDraft, Action::kSubmit), Actor::kOfficer);
+  EXPECT_EQ(RequiredActor(kIn, RequestState::kInReview, Action::kRefuse), Actor::kReviewer);
+  EXPECT_EQ(RequiredActor(kIn, RequestState::kReceived, Action::kScreened), Actor::kSystem);
+  EXPECT_EQ(RequiredActor(kOut, RequestState::kAnswered, Action::kClose), Actor::kOfficer);
+  EXPECT_EQ(RequiredActor(kIn, RequestState::kRefused, Action::kClose), Actor::kReviewer);
   // Not allowed from that state: no actor.
-  EXPECT_EQ(RequiredActor(RequestState::kDraft, Action::kRefuse), std::nullopt);
-  EXPECT_EQ(RequiredActor(RequestState::kClosed, Action::kClose), std::nullopt);
+  EXPECT_EQ(RequiredActor(kOut, RequestState::kDraft, Action::kRefuse), std::nullopt);
+  EXPECT_EQ(RequiredActor(kOut, RequestState::kClosed, Action::kClose), std::nullopt);
+}
+
+// information_requested is a state of both sides: the requesting state replies, the requested
+// state waits for the reply (or closes the request, with reasons); neither takes the other's
+// actions, and no side takes the other side's actions from its states.
+TEST(LifecycleTest, EachSideHasItsOwnWaysOn) {
+  EXPECT_EQ(AllowedActions(kOut, S::kInformationRequested),
+            std::vector<Action>{A::kReplyInformation});
+  EXPECT_EQ(AllowedActions(kIn, S::kInformationRequested), std::vector<Action>{A::kClose});
+  auto reply = ApplyAction(kIn, S::kInformationRequested, A::kReplyInformation, Officer());
+  EXPECT_EQ(reply.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(reply.status().message(),
+            "cannot reply a request in state information_requested; allowed: close");
+  EXPECT_EQ(ApplyAction(kOut, S::kInformationRequested, A::kInformationReceived, System())
+                .status()
+                .code(),
+            StatusCode::kFailedPrecondition);
+  EXPECT_EQ(ApplyAction(kIn, S::kDraft, A::kSubmit, Officer()).status().code(),
+            StatusCode::kFailedPrecondition);
+  EXPECT_EQ(ApplyAction(kOut, S::kReady, A::kExecute, Reviewer()).status().code(),
+            StatusCode::kFailedPrecondition);
+  EXPECT_EQ(RequiredActor(kOut, S::kInformationRequested, A::kClose), std::nullopt);
+  EXPECT_EQ(RequiredActor(kIn, S::kInformationRequested, A::kClose), Actor::kReviewer);
+}
+
+// An incoming request left postponed, or waiting for information that never came, can be
+// closed by a reviewer, who must say why; a decided one is closed without reasons.
+TEST(LifecycleTest, ClosingWithoutAFinalDecisionNeedsReasons) {
+  for (S s : {S::kPostponed, S::kInformationRequested}) {
+    auto r = ApplyAction(kIn, s, A::kClose, Reviewer(" "));
+    ASSERT_FALSE(r.ok()) << EnumName(s);
+    EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_EQ(r.status().pointer(), "/reasons");
+    EXPECT_NE(r.status().message().find(EnumName(s)), std::string::npos);
+    EXPECT_EQ(*ApplyAction(kIn, s, A::kClose, Reviewer("the requesting state did not reply")),
+              S::kClosed);
+    EXPECT_EQ(ApplyAction(kIn, s, A::kClose, Officer()).status().code(),
+              StatusCode::kPermissionDenied);
+  }
+  EXPECT_EQ(*ApplyAction(kIn, S::kExecuted, A::kClose, Reviewer()), S::kClosed);
+  EXPECT_EQ(*ApplyAction(kOut, S::kAnswered, A::kClose, Officer()), S::kClosed);
 }
 
 }  // namespace
