@@ -4,7 +4,10 @@
 # drafted through XA's API (not timed), then submitted from C concurrent clients; each is
 # sealed, sent, accepted by XB (stored, screened, logged) and its signed receipt recorded by XA.
 # Reported: submitted requests per second until the last signed receipt, and the latency from
-# submit to receipt (p50, p99, max), taken from XA's outbox (created → delivered, server clocks).
+# submit to receipt (p50, p99, max): from the moment the client began the submit call (with an
+# offered rate, the moment it was due: a submit that waited for a free client counts its wait)
+# to the receipt's recording in XA's outbox (one machine, one clock); and, as before, from the
+# message's writing in the outbox (its `created`) to the receipt.
 #
 #   bench/federation_bench.sh [BUILD_DIR] [DATABASE] [REQUESTS] [CONCURRENCY] [RATE]
 #     DATABASE: sqlite (default) or a postgresql:// URL; with a URL, the two nodes use two
@@ -52,8 +55,9 @@ for s in XA XB; do
   args=(init "$work/$s" --state "$s" --listen 127.0.0.1:0 --disclose immediate)
   url=$(db_for "$lower"); [ -n "$url" ] && args+=(--database "$url")
   "$comity" "${args[@]}" >"$work/$s.init.json" 2>/dev/null
-  # Server threads for the concurrent clients and the peer's deliveries (limits.threads).
-  sed -i 's/^threads = .*/threads = 16/' "$work/$s/comity.toml"
+  # Server threads for the concurrent clients and the peer's deliveries (limits.threads;
+  # COMITY_BENCH_THREADS, default 16 as in a new node).
+  sed -i "s/^threads = .*/threads = ${COMITY_BENCH_THREADS:-16}/" "$work/$s/comity.toml"
 done
 officer=$("$comity" user add "$work/XA" --name officer --role officer 2>/dev/null)
 
@@ -72,7 +76,7 @@ fp() { curl -sf "$1/federation/v1/identity" | jq -r .fingerprints.identity; }
 "$comity" peer add "$work/XB" --from-url "$xa" --fingerprint "$(fp "$xa")" 2>/dev/null
 
 "$load" --url "$xa" --token "$officer" --from XA --to XB --requests "$requests" \
-  --concurrency "$concurrency" --rate "$rate" >"$work/load.json"
+  --concurrency "$concurrency" --rate "$rate" --times "$work/submits" >"$work/load.json"
 deadline=$((SECONDS + 300))
 while :; do
   depth=$(curl -sf "$xa/metrics" | awk '$1 == "comity_outbox_depth" { print $2 }')
@@ -81,8 +85,8 @@ while :; do
   sleep 0.1
 done
 
-# created and delivered, µs, of every request message.
-sql="SELECT created, delivered FROM outbox WHERE kind = 'request' AND delivered IS NOT NULL"
+# created and delivered, µs, of every request message, and its request's id.
+sql="SELECT created, delivered, request_id FROM outbox WHERE kind = 'request' AND delivered IS NOT NULL"
 if [ "$database" = sqlite ]; then
   sqlite3 -separator ' ' "$work/XA/comity.db" "$sql" >"$work/times"
 else
@@ -91,16 +95,25 @@ fi
 n=$(wc -l <"$work/times")
 [ "$n" = "$requests" ] || { echo "federation_bench: $n of $requests delivered" >&2; exit 1; }
 awk '{ print $2 - $1 }' "$work/times" | sort -n >"$work/lat"
+# From the officer's submit call (when the client began it, or, with an offered rate, when it
+# was due) to the signed receipt: what the officer waits for, the submit itself included.
+awk 'NR == FNR { began[$1] = $2; next } ($3 in began) { print $2 - began[$3] }' \
+  "$work/submits" "$work/times" | sort -n >"$work/lat_submit"
+awk 'NR == FNR { sent[$1] = $3; next } ($3 in sent) { print $2 - sent[$3] }' \
+  "$work/submits" "$work/times" | sort -n >"$work/lat_sent"
+[ "$(wc -l <"$work/lat_submit")" = "$requests" ] || { echo "federation_bench: submit times missing" >&2; exit 1; }
 first=$(awk 'NR == 1 || $1 < m { m = $1 } END { print m }' "$work/times")
 last=$(awk '$2 > m { m = $2 } END { print m }' "$work/times")
-pct() { awk -v p="$1" -v n="$n" 'NR == int((n - 1) * p / 100) + 1 { printf "%.1f", $1 / 1000 }' "$work/lat"; }
+pct() { awk -v p="$1" -v n="$n" 'NR == int((n - 1) * p / 100) + 1 { printf "%.1f", $1 / 1000 }' "${2:-$work/lat}"; }
 achieved=$(awk -v n="$n" -v a="$first" -v b="$last" 'BEGIN { printf "%.0f", n / ((b - a) / 1e6) }')
 submit=$(jq -r '.submit_seconds' "$work/load.json")
 failed=$(curl -sf "$xa/metrics" | awk '/^comity_federation_deliveries_total/ && /outcome="failed"/ { s += $2 } END { print s + 0 }')
 offered=$([ "$rate" = 0 ] && echo "as fast as they go" || echo "offering $rate/s")
 echo "federation ($([ "$database" = sqlite ] && echo SQLite || echo PostgreSQL), durable commits, $n requests XA -> XB, $concurrency clients $offered):"
 echo "  submitted until signed receipt: $achieved requests/s (submits alone: $(awk -v n="$n" -v s="$submit" 'BEGIN { printf "%.0f", n / s }')/s)"
-echo "  latency submit -> receipt: p50 $(pct 50) ms, p99 $(pct 99) ms, max $(pct 100) ms; failed attempts: $failed"
+echo "  latency submit -> receipt: p50 $(pct 50 "$work/lat_submit") ms, p99 $(pct 99 "$work/lat_submit") ms, max $(pct 100 "$work/lat_submit") ms; failed attempts: $failed"
+[ "$rate" = 0 ] || echo "  latency submit sent -> receipt (the client's own lateness left out): p50 $(pct 50 "$work/lat_sent") ms, p99 $(pct 99 "$work/lat_sent") ms, max $(pct 100 "$work/lat_sent") ms"
+echo "  latency message written -> receipt: p50 $(pct 50) ms, p99 $(pct 99) ms, max $(pct 100) ms"
 cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.0f %.0f\n", $14 * 1000 / hz, $15 * 1000 / hz }' "/proc/$1/stat"; }
 read -r xa_user xa_sys < <(cpu_ms "${pids[0]}")
 read -r xb_user xb_sys < <(cpu_ms "${pids[1]}")

@@ -76,7 +76,7 @@ void Parallel(int n, int threads, F f) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string url, token, from = "XA", to = "XB";
+  std::string url, token, from = "XA", to = "XB", times_file;
   int requests = 1000, concurrency = 16, pause_ms = 0;
   double rate = 0;  // submits per second offered (0: as fast as the clients go)
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -97,6 +97,8 @@ int main(int argc, char** argv) {
       pause_ms = std::atoi(v.c_str());
     else if (k == "--rate")
       rate = std::atof(v.c_str());
+    else if (k == "--times")
+      times_file = v;
     else {
       std::fprintf(stderr, "unknown option %s\n", k.c_str());
       return 2;
@@ -105,7 +107,8 @@ int main(int argc, char** argv) {
   if (url.empty() || token.empty() || requests < 1 || concurrency < 1 || rate < 0) {
     std::fprintf(stderr,
                  "usage: federation_load --url URL --token TOKEN [--from XA] [--to XB] "
-                 "[--requests N] [--concurrency C] [--pause-ms MS] [--rate PER_SECOND]\n");
+                 "[--requests N] [--concurrency C] [--pause-ms MS] [--rate PER_SECOND] "
+                 "[--times FILE]\n");
     return 2;
   }
   // Keep-alive connections, as a browser or an API client would use.
@@ -138,14 +141,25 @@ int main(int argc, char** argv) {
   const auto start = std::chrono::steady_clock::now();
   const auto start_wall = std::chrono::system_clock::now();
   std::atomic<int> submitted{0};
+  // When each submit began, µs of the wall clock (the nodes' clock on this machine): with an
+  // offered rate, the moment it was due — a submit sent late because every client was busy
+  // counts its wait (no coordinated omission).
+  std::vector<int64_t> submit_us(requests, 0), sent_us(requests, 0);
+  auto wall_us = [](std::chrono::system_clock::time_point t) {
+    return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
+  };
   Parallel(requests, concurrency, [&](int i) {
     if (ids[i].empty()) return;
     if (rate > 0) {
       // An offered load: submit i is due at start + i / rate, whoever sends it.
-      std::this_thread::sleep_until(start +
-                                    std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                        std::chrono::duration<double>(i / rate)));
+      const auto due = std::chrono::duration<double>(i / rate);
+      std::this_thread::sleep_until(
+          start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(due));
+      submit_us[i] =
+          wall_us(start_wall + std::chrono::duration_cast<std::chrono::microseconds>(due));
     }
+    sent_us[i] = wall_us(std::chrono::system_clock::now());
+    if (submit_us[i] == 0) submit_us[i] = sent_us[i];
     auto r = client.Post(url, "/api/v1/requests/" + ids[i] + "/submit", "{}", kTimeout);
     if (!r.ok() || r->status != 200) {
       fail(r.ok() ? r->body : r.status().ToString());
@@ -163,6 +177,22 @@ int main(int argc, char** argv) {
                                            start_wall.time_since_epoch())
                                            .count()}};
   if (!first_error.empty()) out["first_error"] = first_error.substr(0, 300);
+  if (!times_file.empty()) {
+    // "<request id> <submit µs> <sent µs>" per submitted request: when it was due (or sent, with
+    // no offered rate), and when the client sent it.
+    std::FILE* f = std::fopen(times_file.c_str(), "w");
+    if (f == nullptr) {
+      std::fprintf(stderr, "cannot write %s\n", times_file.c_str());
+      return 1;
+    }
+    for (int i = 0; i < requests; ++i) {
+      if (!ids[i].empty() && submit_us[i] != 0) {
+        std::fprintf(f, "%s %lld %lld\n", ids[i].c_str(), static_cast<long long>(submit_us[i]),
+                     static_cast<long long>(sent_us[i]));
+      }
+    }
+    std::fclose(f);
+  }
   std::printf("%s\n", json::serialize(out).c_str());
   return errors.load() == 0 ? 0 : 1;
 }
