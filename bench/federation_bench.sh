@@ -101,6 +101,7 @@ awk 'NR == FNR { began[$1] = $2; next } ($3 in began) { print $2 - began[$3] }' 
   "$work/submits" "$work/times" | sort -n >"$work/lat_submit"
 awk 'NR == FNR { sent[$1] = $3; next } ($3 in sent) { print $2 - sent[$3] }' \
   "$work/submits" "$work/times" | sort -n >"$work/lat_sent"
+awk '{ print $4 - $3 }' "$work/submits" | sort -n >"$work/lat_call"
 [ "$(wc -l <"$work/lat_submit")" = "$requests" ] || { echo "federation_bench: submit times missing" >&2; exit 1; }
 first=$(awk 'NR == 1 || $1 < m { m = $1 } END { print m }' "$work/times")
 last=$(awk '$2 > m { m = $2 } END { print m }' "$work/times")
@@ -113,6 +114,7 @@ echo "federation ($([ "$database" = sqlite ] && echo SQLite || echo PostgreSQL),
 echo "  submitted until signed receipt: $achieved requests/s (submits alone: $(awk -v n="$n" -v s="$submit" 'BEGIN { printf "%.0f", n / s }')/s)"
 echo "  latency submit -> receipt: p50 $(pct 50 "$work/lat_submit") ms, p99 $(pct 99 "$work/lat_submit") ms, max $(pct 100 "$work/lat_submit") ms; failed attempts: $failed"
 [ "$rate" = 0 ] || echo "  latency submit sent -> receipt (the client's own lateness left out): p50 $(pct 50 "$work/lat_sent") ms, p99 $(pct 99 "$work/lat_sent") ms, max $(pct 100 "$work/lat_sent") ms"
+echo "  of which the submit call (sent -> answered, the submit durable): p50 $(pct 50 "$work/lat_call") ms, p99 $(pct 99 "$work/lat_call") ms, max $(pct 100 "$work/lat_call") ms"
 echo "  latency message written -> receipt: p50 $(pct 50) ms, p99 $(pct 99) ms, max $(pct 100) ms"
 cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.0f %.0f\n", $14 * 1000 / hz, $15 * 1000 / hz }' "/proc/$1/stat"; }
 read -r xa_user xa_sys < <(cpu_ms "${pids[0]}")

@@ -144,7 +144,7 @@ int main(int argc, char** argv) {
   // When each submit began, µs of the wall clock (the nodes' clock on this machine): with an
   // offered rate, the moment it was due — a submit sent late because every client was busy
   // counts its wait (no coordinated omission).
-  std::vector<int64_t> submit_us(requests, 0), sent_us(requests, 0);
+  std::vector<int64_t> submit_us(requests, 0), sent_us(requests, 0), answered_us(requests, 0);
   auto wall_us = [](std::chrono::system_clock::time_point t) {
     return std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
   };
@@ -165,6 +165,7 @@ int main(int argc, char** argv) {
       fail(r.ok() ? r->body : r.status().ToString());
       return;
     }
+    answered_us[i] = wall_us(std::chrono::system_clock::now());
     ++submitted;
   });
   const double seconds =
@@ -178,8 +179,8 @@ int main(int argc, char** argv) {
                                            .count()}};
   if (!first_error.empty()) out["first_error"] = first_error.substr(0, 300);
   if (!times_file.empty()) {
-    // "<request id> <submit µs> <sent µs>" per submitted request: when it was due (or sent, with
-    // no offered rate), and when the client sent it.
+    // "<request id> <submit µs> <sent µs> <answered µs>" per submitted request: when it was due
+    // (or sent, with no offered rate), when the client sent it, and when the node answered.
     std::FILE* f = std::fopen(times_file.c_str(), "w");
     if (f == nullptr) {
       std::fprintf(stderr, "cannot write %s\n", times_file.c_str());
@@ -187,8 +188,8 @@ int main(int argc, char** argv) {
     }
     for (int i = 0; i < requests; ++i) {
       if (!ids[i].empty() && submit_us[i] != 0) {
-        std::fprintf(f, "%s %lld %lld\n", ids[i].c_str(), static_cast<long long>(submit_us[i]),
-                     static_cast<long long>(sent_us[i]));
+        std::fprintf(f, "%s %lld %lld %lld\n", ids[i].c_str(), static_cast<long long>(submit_us[i]),
+                     static_cast<long long>(sent_us[i]), static_cast<long long>(answered_us[i]));
       }
     }
     std::fclose(f);
