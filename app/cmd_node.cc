@@ -215,14 +215,14 @@ Status RunServe(const Options& o) {
   spdlog::info("serve: {}; finishing requests in flight", signal_number == SIGTERM  ? "SIGTERM"
                                                           : signal_number == SIGINT ? "SIGINT"
                                                                                     : "stopping");
-  // New writes are refused from now on; Stop() lets running handlers finish (each is one
-  // transaction) and joins the server's threads; the database closes with the node.
+  // New writes are refused from now on; the server stops accepting and reading requests,
+  // answers the ones being handled (each is one transaction), closes idle connections, and
+  // waits up to kDrainGrace for them all; Stop() then joins its threads; the database closes
+  // with the node.
   api.SetDraining();
-  // Give clients a moment to collect the answers of what just ran (bounded: idle keep-alive
-  // connections count too).
-  const auto grace = std::chrono::steady_clock::now() + kDrainGrace;
-  while (server.active_connections() > 0 && std::chrono::steady_clock::now() < grace) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  if (!server.Drain(kDrainGrace)) {
+    spdlog::warn("serve: {} connection(s) still open after {} s; closing them",
+                 server.active_connections(), kDrainGrace.count());
   }
   server.Stop();
   federation.reset();  // stops the worker and the gossip before the node closes

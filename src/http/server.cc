@@ -195,13 +195,23 @@ std::vector<std::pair<std::string, std::string>> Router::Routes() const {
 
 // --- Server ------------------------------------------------------------------------------------
 
+namespace {
+class Session;
+}  // namespace
+
 struct Server::Impl {
   ServerOptions options;
   Router router;
+  // What sessions use as they end: declared before `ioc`, whose destruction ends the sessions
+  // still open (a server stopped with requests running).
+  std::atomic<int> connections{0};
+  std::mutex sessions_mu;
+  std::map<const Session*, std::weak_ptr<Session>> sessions;  // GUARDED_BY(sessions_mu)
+  // Drain: no new connection, no new request on an open one; what is running is answered.
+  std::atomic<bool> draining{false};
   asio::io_context ioc;
   std::optional<tcp::acceptor> acceptor;
   std::vector<std::thread> threads;
-  std::atomic<int> connections{0};
   std::once_flag stopped;
   bool started = false;
 
@@ -220,6 +230,9 @@ class Session : public std::enable_shared_from_this<Session> {
   ~Session();
 
   void Start() { ReadHeader(/*first=*/true); }
+  // Closes the connection if it waits for a request (on its strand); one answering a request
+  // closes after the answer (Send).
+  void CloseIfIdle();
 
  private:
   void ReadHeader(bool first);
@@ -237,6 +250,7 @@ class Session : public std::enable_shared_from_this<Session> {
   Server::Impl* server_;
   std::chrono::steady_clock::time_point started_;
   size_t body_limit_ = 0;  // of the request being read
+  bool idle_ = false;      // waiting for a request's header (on the strand)
 };
 
 }  // namespace
@@ -253,15 +267,36 @@ void Server::Impl::DoAccept() {
       // Answers go out at once, not held back by Nagle's algorithm waiting for an ACK.
       beast::error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
-      std::make_shared<Session>(std::move(socket), this)->Start();
+      auto session = std::make_shared<Session>(std::move(socket), this);
+      {
+        std::lock_guard<std::mutex> lock(sessions_mu);
+        sessions.emplace(session.get(), session);
+      }
+      session->Start();
     }
     if (acceptor && acceptor->is_open()) DoAccept();
   });
 }
 
-Session::~Session() { server_->connections.fetch_sub(1); }
+Session::~Session() {
+  {
+    std::lock_guard<std::mutex> lock(server_->sessions_mu);
+    server_->sessions.erase(this);
+  }
+  server_->connections.fetch_sub(1);
+}
+
+void Session::CloseIfIdle() {
+  asio::post(stream_.get_executor(), [self = shared_from_this()] {
+    if (self->idle_) self->Close();
+  });
+}
 
 void Session::ReadHeader(bool first) {
+  if (server_->draining.load()) {  // no new request while the server drains
+    Close();
+    return;
+  }
   if (first && server_->connections.load() > server_->options.max_connections) {
     SendAndClose(503, "unavailable", "the server is at its connection limit; retry shortly");
     return;
@@ -275,6 +310,7 @@ void Session::ReadHeader(bool first) {
   parser_->body_limit(largest);
   parser_->header_limit(static_cast<uint32_t>(server_->options.max_header_bytes));
   stream_.expires_after(first ? server_->options.header_timeout : server_->options.idle_timeout);
+  idle_ = true;
   bhttp::async_read_header(
       stream_, buffer_, *parser_,
       [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
@@ -288,6 +324,7 @@ size_t Session::BodyLimitFor(std::string_view target) const {
 }
 
 void Session::OnHeader(beast::error_code ec) {
+  idle_ = false;
   if (ec) {
     if (ec == bhttp::error::body_limit) {
       SendAndClose(413, "resource_exhausted",
@@ -393,6 +430,7 @@ void Session::Send(Response resp, bool keep_alive, const Request* req) {
   res->set(bhttp::field::server, "comity");
   res->set(bhttp::field::content_type, resp.content_type);
   for (const auto& [k, v] : resp.headers) res->set(k, v);
+  if (server_->draining.load()) keep_alive = false;  // the last answer on this connection
   res->keep_alive(keep_alive);
   bool head = req != nullptr && req->method == "HEAD";
   res->body() = std::move(resp.body);
@@ -476,6 +514,29 @@ void Server::Stop() {
       if (t.joinable()) t.join();
     }
   });
+}
+
+bool Server::Drain(std::chrono::milliseconds timeout) {
+  if (!impl_ || !impl_->started) return true;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  impl_->draining.store(true);
+  asio::post(impl_->ioc, [this] {
+    beast::error_code ec;
+    if (impl_->acceptor) impl_->acceptor->close(ec);
+  });
+  std::vector<std::shared_ptr<Session>> open;
+  {
+    std::lock_guard<std::mutex> lock(impl_->sessions_mu);
+    for (const auto& [key, weak] : impl_->sessions) {
+      if (auto session = weak.lock()) open.push_back(std::move(session));
+    }
+  }
+  for (const auto& session : open) session->CloseIfIdle();
+  open.clear();  // a session ends when its last operation does
+  while (impl_->connections.load() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return impl_->connections.load() == 0;
 }
 
 int Server::active_connections() const { return impl_->connections.load(); }

@@ -8,6 +8,7 @@
 //   RETURN_IF_ERROR(server.Start());     // binds; options.port 0 picks a free port
 //   uint16_t port = server.port();
 //   ...
+//   server.Drain(std::chrono::seconds(2));  // answers what runs, closes idle connections
 //   server.Stop();                        // stops accepting, closes connections, joins threads
 //
 // Every limit is explicit in ServerOptions: request body bytes (413), header bytes (431), time
@@ -124,6 +125,11 @@ class Server {
   // The bound port (valid after Start).
   uint16_t port() const { return port_; }
   void Stop();
+  // Stops accepting connections and reading new requests, answers the requests being handled
+  // (each answer the last on its connection: `Connection: close`), closes connections that wait
+  // for a request, and waits up to `timeout` for every connection to end. True if all ended.
+  // Call Stop() afterwards; a request still running then is cut off.
+  bool Drain(std::chrono::milliseconds timeout);
   int active_connections() const;
 
   struct Impl;  // opaque; public only so that server.cc's connection class can name it

@@ -213,6 +213,61 @@ TEST_F(ServerTest, ConnectionLimitAnswers503) {
   EXPECT_EQ(r->header("retry-after"), "1");
 }
 
+// Draining answers the request being handled (its last on that connection), closes a kept-alive
+// connection that waits for its next request, refuses new connections, and ends once every
+// connection has.
+TEST_F(ServerTest, DrainAnswersWhatRunsAndClosesTheRest) {
+  ServerOptions o;
+  o.threads = 4;
+  StartServer(o);
+  namespace asio = boost::asio;
+  asio::io_context ioc;
+  // An idle kept-alive connection: one request answered, then nothing.
+  asio::ip::tcp::socket idle(ioc);
+  idle.connect({asio::ip::make_address("127.0.0.1"), server_->port()});
+  asio::write(idle, asio::buffer(std::string("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")));
+  char buf[4096];
+  size_t got = idle.read_some(asio::buffer(buf));
+  ASSERT_NE(std::string(buf, got).find("200 OK"), std::string::npos);
+  // A slow request under way when the drain begins.
+  std::string slow_answer;
+  std::thread slow([&] { slow_answer = Raw("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n"); });
+  for (int i = 0; i < 200 && server_->active_connections() < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the handler is running
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_TRUE(server_->Drain(std::chrono::seconds(5)));
+  const auto took = std::chrono::steady_clock::now() - start;
+  slow.join();
+  EXPECT_NE(slow_answer.find("200 OK"), std::string::npos) << slow_answer;
+  EXPECT_NE(slow_answer.find("slow"), std::string::npos);
+  EXPECT_NE(slow_answer.find("Connection: close"), std::string::npos) << slow_answer;
+  EXPECT_LT(took, std::chrono::seconds(2));  // the slow handler's time, not the timeout
+  // The idle connection was closed by the server.
+  boost::system::error_code ec;
+  idle.read_some(asio::buffer(buf), ec);
+  EXPECT_TRUE(ec == asio::error::eof || ec == asio::error::connection_reset) << ec.message();
+  EXPECT_EQ(server_->active_connections(), 0);
+  // No new connection is served.
+  auto after = client_.Fetch("GET", base_ + "/healthz");
+  EXPECT_FALSE(after.ok() && after->status == 200);
+}
+
+// A handler that outlasts the drain's timeout: Drain says so, and Stop still ends.
+TEST_F(ServerTest, DrainGivesUpAtItsTimeout) {
+  StartServer();
+  std::thread slow([&] { Raw("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n"); });
+  for (int i = 0; i < 200 && server_->active_connections() < 1; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_FALSE(server_->Drain(std::chrono::milliseconds(30)));
+  server_->Stop();
+  server_.reset();  // its connections close with it (the slow answer is cut off)
+  slow.join();
+}
+
 TEST(ClientTest, RefusesBadUrlsAndUnreachableHosts) {
   Client c(ClientOptions{std::chrono::milliseconds(500), 1024});
   EXPECT_EQ(c.Fetch("GET", "not a url").status().code(), StatusCode::kInvalidArgument);
