@@ -97,11 +97,12 @@ n=$(wc -l <"$work/times")
 awk '{ print $2 - $1 }' "$work/times" | sort -n >"$work/lat"
 # From the officer's submit call (when the client began it, or, with an offered rate, when it
 # was due) to the signed receipt: what the officer waits for, the submit itself included.
-awk 'NR == FNR { began[$1] = $2; next } ($3 in began) { print $2 - began[$3] }' \
-  "$work/submits" "$work/times" | sort -n >"$work/lat_submit"
-awk 'NR == FNR { sent[$1] = $3; next } ($3 in sent) { print $2 - sent[$3] }' \
-  "$work/submits" "$work/times" | sort -n >"$work/lat_sent"
-awk '{ print $4 - $3 }' "$work/submits" | sort -n >"$work/lat_call"
+# Also from when it was sent (the client's own lateness left out), and the submit call alone.
+: >"$work/lat_submit"; : >"$work/lat_sent"; : >"$work/lat_call"
+awk -v w="$work" 'NR == FNR { began[$1] = $2; sent[$1] = $3; print $4 - $3 > (w "/lat_call"); next }
+  ($3 in began) { print $2 - began[$3] > (w "/lat_submit"); print $2 - sent[$3] > (w "/lat_sent") }' \
+  "$work/submits" "$work/times"
+for f in lat_submit lat_sent lat_call; do sort -n -o "$work/$f" "$work/$f"; done
 [ "$(wc -l <"$work/lat_submit")" = "$requests" ] || { echo "federation_bench: submit times missing" >&2; exit 1; }
 first=$(awk 'NR == 1 || $1 < m { m = $1 } END { print m }' "$work/times")
 last=$(awk '$2 > m { m = $2 } END { print m }' "$work/times")

@@ -187,7 +187,7 @@ int main(int argc, char** argv) {
       return 1;
     }
     for (int i = 0; i < requests; ++i) {
-      if (!ids[i].empty() && submit_us[i] != 0) {
+      if (answered_us[i] != 0) {  // submitted
         std::fprintf(f, "%s %lld %lld %lld\n", ids[i].c_str(), static_cast<long long>(submit_us[i]),
                      static_cast<long long>(sent_us[i]), static_cast<long long>(answered_us[i]));
       }

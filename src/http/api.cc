@@ -509,8 +509,9 @@ void Api::Register(Router* router) {
     });
     Add(router, std::move(r));
   }
-  auto simple = [](workflow::Action a, const char* reason_key) {
-    return [a, reason_key](const json::object& o) -> StatusOr<node::ActionInput> {
+  // An action whose body holds at most its reasons (under `reason_key`) and the version.
+  auto simple = [&act](workflow::Action a, const char* reason_key) -> Run {
+    auto parse = [a, reason_key](const json::object& o) -> StatusOr<node::ActionInput> {
       node::ActionInput in;
       in.action = a;
       if (reason_key != nullptr) {
@@ -519,15 +520,15 @@ void Api::Register(Router* router) {
       ASSIGN_OR_RETURN(in.expected_version, VersionMember(o));
       return in;
     };
+    return act(parse, reason_key != nullptr ? reason_key : "reasons");
   };
+  Add(router, action_route("submit", Permission::kDraft,
+                           "Submit a draft: screened again, then queued for delivery to the "
+                           "requested state",
+                           "{version?}", {"version"}, simple(workflow::Action::kSubmit, nullptr)));
   Add(router,
-      action_route("submit", Permission::kDraft,
-                   "Submit a draft: screened again, then queued for delivery to the "
-                   "requested state",
-                   "{version?}", {"version"}, act(simple(workflow::Action::kSubmit, nullptr))));
-  Add(router, action_route("withdraw", Permission::kDraft, "Withdraw a draft",
-                           "{reason?, version?}", {"reason", "version"},
-                           act(simple(workflow::Action::kWithdraw, "reason"), "reason")));
+      action_route("withdraw", Permission::kDraft, "Withdraw a draft", "{reason?, version?}",
+                   {"reason", "version"}, simple(workflow::Action::kWithdraw, "reason")));
   Add(router,
       action_route("reply", Permission::kDraft,
                    "Answer the requested state's request for information (queued for delivery)",
@@ -567,9 +568,10 @@ void Api::Register(Router* router) {
                    })));
   Add(router, action_route("close", Permission::kClose,
                            "Close a request (outgoing once answered: officers; incoming once "
-                           "executed or refused: reviewers)",
+                           "decided: reviewers, with a reason if it was postponed or is "
+                           "waiting for information)",
                            "{reason?, version?}", {"reason", "version"},
-                           act(simple(workflow::Action::kClose, "reason"), "reason")));
+                           simple(workflow::Action::kClose, "reason")));
   Add(router, action_route("assign", Permission::kAssign,
                            "Reassign a request to an officer, reviewer or supervisor",
                            "{assignee, version?}", {"assignee", "version"},

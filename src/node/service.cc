@@ -1458,13 +1458,6 @@ StatusOr<std::vector<store::ProfileRecord>> NodeService::ListProfiles() {
 
 // --- federation seams ----------------------------------------------------------------------
 
-// One received message: a batch of one, so that it is written with whatever else is being
-// written (combined writes), like a batch.
-StatusOr<IncomingResult> NodeService::AcceptOne(const IncomingMessage& m) {
-  std::vector<StatusOr<IncomingResult>> r = AcceptIncomingBatch(std::span(&m, 1));
-  return std::move(r.front());
-}
-
 // A message found received before is answered (as a duplicate, with a receipt) only once its
 // receiving is durable: the commit that kept it may still be syncing in another thread, or have
 // failed to. (In a group, the group's own sync covers it.)
@@ -1486,10 +1479,17 @@ Status CheckSender(std::string_view from_state, std::string_view message_id) {
 }
 }  // namespace
 
+// One received message: a batch of one, so that it is written with whatever else is being
+// written (combined writes), like a batch. A malformed sender or id is refused before it joins.
+StatusOr<IncomingResult> NodeService::AcceptOne(const IncomingMessage& m) {
+  RETURN_IF_ERROR(CheckSender(m.from_state, m.message_id));
+  std::vector<StatusOr<IncomingResult>> r = AcceptIncomingBatch(std::span(&m, 1));
+  return std::move(r.front());
+}
+
 StatusOr<IncomingResult> NodeService::AcceptIncomingRequest(std::string_view from_state,
                                                             std::string_view message_id,
                                                             std::string_view request_json) {
-  RETURN_IF_ERROR(CheckSender(from_state, message_id));
   return AcceptOne({from_state, message_id, "request", request_json});
 }
 
@@ -1610,7 +1610,6 @@ StatusOr<IncomingResult> NodeService::AcceptIncomingRequestLocked(std::string_vi
 StatusOr<IncomingResult> NodeService::ApplyReceivedDecision(std::string_view from_state,
                                                             std::string_view message_id,
                                                             std::string_view answer_json) {
-  RETURN_IF_ERROR(CheckSender(from_state, message_id));
   return AcceptOne({from_state, message_id, "decision", answer_json});
 }
 
@@ -1677,7 +1676,6 @@ StatusOr<IncomingResult> NodeService::ApplyReceivedDecisionLocked(std::string_vi
 StatusOr<IncomingResult> NodeService::AcceptInformationReply(std::string_view from_state,
                                                              std::string_view message_id,
                                                              std::string_view reply_json) {
-  RETURN_IF_ERROR(CheckSender(from_state, message_id));
   return AcceptOne({from_state, message_id, "information_reply", reply_json});
 }
 
