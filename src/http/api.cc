@@ -569,7 +569,7 @@ void Api::Register(Router* router) {
   Add(router, action_route("close", Permission::kClose,
                            "Close a request (outgoing once answered: officers; incoming once "
                            "decided: reviewers, with a reason if it was postponed or is "
-                           "waiting for information)",
+                           "waiting for information, which is sent to the requesting state)",
                            "{reason?, version?}", {"reason", "version"},
                            simple(workflow::Action::kClose, "reason")));
   Add(router, action_route("assign", Permission::kAssign,

@@ -235,10 +235,10 @@ StatusOr<Answer> ParseAnswer(std::string_view text) {
   if (!IsRequestId(a.request_id)) return InvalidArgumentError("not a request id", "/request_id");
   ASSIGN_OR_RETURN(std::string decision, RequiredString(o, "decision", 64));
   auto d = ParseEnum<RequestState>(decision);
-  if (!d || !workflow::IsDecision(*d)) {
+  if (!d || !(workflow::IsDecision(*d) || *d == RequestState::kClosed)) {
     return InvalidArgumentError(
-        "decision must be executed, executed_with_conditions, postponed, information_requested "
-        "or refused",
+        "decision must be executed, executed_with_conditions, postponed, information_requested, "
+        "refused or closed",
         "/decision");
   }
   a.decision = *d;
@@ -251,10 +251,13 @@ StatusOr<Answer> ParseAnswer(std::string_view text) {
   if (!t.ok()) return InvalidArgumentError(t.status().message(), "/decided");
   a.decided = *t;
   if ((a.decision == RequestState::kRefused || a.decision == RequestState::kPostponed ||
-       a.decision == RequestState::kInformationRequested) &&
+       a.decision == RequestState::kInformationRequested || a.decision == RequestState::kClosed) &&
       Blank(a.reasons)) {
     return InvalidArgumentError(decision + " must come with its reasons (UNCC Art. 40)",
                                 "/reasons");
+  }
+  if (a.decision == RequestState::kClosed && !a.conditions.empty()) {
+    return InvalidArgumentError("closed carries no conditions", "/conditions");
   }
   if (a.decision == RequestState::kExecutedWithConditions && a.conditions.empty()) {
     return InvalidArgumentError("executed_with_conditions must list its conditions", "/conditions");
@@ -1246,6 +1249,18 @@ StatusOr<store::RequestRecord> NodeService::Act(const Principal& who, std::strin
         break;
       }
       case Action::kClose:
+        if (r.direction == kIncoming &&
+            (from == RequestState::kPostponed || from == RequestState::kInformationRequested)) {
+          // Closed without a final decision: the requesting state is told, with the reasons
+          // (its request would otherwise wait on a postponement or an information request).
+          json::object answer =
+              AnswerJson(r.id, RequestState::kClosed, in.reasons, {}, Timestamp{now.seconds, 0});
+          ASSIGN_OR_RETURN(std::string answer_text, CanonicalJson(answer));
+          updated.decision_json = answer_text;
+          updated.conditions_json.reset();
+          RETURN_IF_ERROR(enqueue(r.requesting_state, "decision", answer_text));
+          detail["decision"] = answer;
+        }
         pe.leaf = LeafFromRequest(kLeafRequestClosed, now, request);
         break;
       default: {  // the decide actions
@@ -1626,9 +1641,13 @@ StatusOr<IncomingResult> NodeService::ApplyReceivedDecisionLocked(std::string_vi
                                  ": it was not sent there");
   }
   ASSIGN_OR_RETURN(RequestState from, StoredState(r));
-  const Action a = answer.decision == RequestState::kInformationRequested
+  // On a closed request (closed here, or by the peer already), an answer that crossed the
+  // closing is recorded, and the request stays closed.
+  const Action a = from == RequestState::kClosed ? Action::kReceivedAfterClose
+                   : answer.decision == RequestState::kInformationRequested
                        ? Action::kInformationRequestedByPeer
-                       : Action::kMarkAnswered;
+                   : answer.decision == RequestState::kClosed ? Action::kClosedByPeer
+                                                              : Action::kMarkAnswered;
   workflow::ActionContext ctx;
   ctx.actor = Actor::kSystem;
   ASSIGN_OR_RETURN(RequestState to, workflow::ApplyAction(DirectionOf(r), from, a, ctx));
@@ -1694,8 +1713,10 @@ StatusOr<IncomingResult> NodeService::AcceptInformationReplyLocked(std::string_v
   ASSIGN_OR_RETURN(RequestState from, StoredState(r));
   workflow::ActionContext ctx;
   ctx.actor = Actor::kSystem;
-  ASSIGN_OR_RETURN(RequestState to,
-                   workflow::ApplyAction(DirectionOf(r), from, Action::kInformationReceived, ctx));
+  // A reply that crossed the closing of the request is recorded; the request stays closed.
+  const Action a =
+      from == RequestState::kClosed ? Action::kReceivedAfterClose : Action::kInformationReceived;
+  ASSIGN_OR_RETURN(RequestState to, workflow::ApplyAction(DirectionOf(r), from, a, ctx));
   const Timestamp now = options_.clock->Now();
   const int64_t now_us = ToMicros(now);
   ASSIGN_OR_RETURN(Request request, ParseRequest(r.request_json));
@@ -1711,7 +1732,7 @@ StatusOr<IncomingResult> NodeService::AcceptInformationReplyLocked(std::string_v
       seq,
       now_us,
       "system",
-      std::string(EnumName(Action::kInformationReceived)),
+      std::string(EnumName(a)),
       r.state,
       updated.state,
       std::nullopt,

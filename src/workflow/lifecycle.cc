@@ -34,6 +34,13 @@ constexpr Transition kTransitions[] = {
     {D::kOutgoing, S::kInformationRequested, A::kReplyInformation, S::kDelivered, Actor::kOfficer},
     {D::kOutgoing, S::kAnswered, A::kMarkAnswered, S::kAnswered, Actor::kSystem},
     {D::kOutgoing, S::kAnswered, A::kClose, S::kClosed, Actor::kOfficer},
+    // The requested state closed it without a final decision (its answer "closed").
+    {D::kOutgoing, S::kSubmitted, A::kClosedByPeer, S::kClosed, Actor::kSystem},
+    {D::kOutgoing, S::kDelivered, A::kClosedByPeer, S::kClosed, Actor::kSystem},
+    {D::kOutgoing, S::kAnswered, A::kClosedByPeer, S::kClosed, Actor::kSystem},
+    {D::kOutgoing, S::kInformationRequested, A::kClosedByPeer, S::kClosed, Actor::kSystem},
+    // A peer's message that crossed the closing: recorded, nothing changes.
+    {D::kOutgoing, S::kClosed, A::kReceivedAfterClose, S::kClosed, Actor::kSystem},
     // Incoming.
     {D::kIncoming, S::kReceived, A::kScreened, S::kInReview, Actor::kSystem},
     {D::kIncoming, S::kInReview, A::kExecute, S::kExecuted, Actor::kReviewer},
@@ -62,6 +69,7 @@ constexpr Transition kTransitions[] = {
     // Without a final decision (it stays postponed, or the information never came): with reasons.
     {D::kIncoming, S::kPostponed, A::kClose, S::kClosed, Actor::kReviewer},
     {D::kIncoming, S::kInformationRequested, A::kClose, S::kClosed, Actor::kReviewer},
+    {D::kIncoming, S::kClosed, A::kReceivedAfterClose, S::kClosed, Actor::kSystem},
 };
 
 bool Blank(const std::string& s) {

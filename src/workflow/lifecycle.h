@@ -3,6 +3,8 @@
 // Outgoing (we are the requesting state):
 //   draft --submit--> submitted --delivered--> delivered --answered--> answered --close--> closed
 //   delivered/answered --information_requested--> information_requested --reply--> delivered
+//   submitted/delivered/answered/information_requested --closed_by_peer--> closed (the requested
+//     state closed it without a final decision, with its reasons)
 //   draft --withdraw--> withdrawn
 // Incoming (we are the requested state):
 //   received --screened--> in_review (outcome refuse/review/incomplete) | ready (proceed)
@@ -10,7 +12,11 @@
 //                                      request_information|refuse)--> the decision's state
 //   information_requested --information_received--> in_review
 //   executed/executed_with_conditions/refused --close--> closed
-//   postponed/information_requested --close (with reasons)--> closed
+//   postponed/information_requested --close (with reasons)--> closed (the requesting state is
+//     told, with the reasons)
+// Either side, closed --received_after_close--> closed: a peer's message that crossed the
+// closing (a decision, an information request or reply) is accepted and recorded; nothing else
+// happens to a closed request.
 //
 // Art. 40: refusal and postponement need written reasons; the screening's `refuse` is only a
 // recommendation that a reviewer confirms or overrides, with reasons either way; conditions
@@ -61,7 +67,9 @@ namespace comity::workflow {
   X(kRequestInformation, "request_information")           \
   X(kRefuse, "refuse")                                    \
   X(kInformationReceived, "information_received")         \
-  X(kClose, "close")
+  X(kClose, "close")                                      \
+  X(kClosedByPeer, "closed_by_peer")                      \
+  X(kReceivedAfterClose, "received_after_close")
 
 COMITY_DECLARE_ENUM(RequestState, COMITY_REQUEST_STATES)
 COMITY_DECLARE_ENUM(Action, COMITY_ACTIONS)
@@ -94,7 +102,8 @@ struct ActionContext {
 
 // States in which the requested state has not yet decided (the overdue list counts these).
 bool AwaitsDecision(RequestState s);
-// Terminal states: nothing further happens.
+// Terminal states: no person acts on the request any more (a peer's late message is only
+// recorded: received_after_close).
 bool IsTerminal(RequestState s);
 // A decision state that is sent to the requesting state.
 bool IsDecision(RequestState s);

@@ -94,22 +94,39 @@ TEST(FederationE2e, TwoNodesExchangeRequestsBothWays) {
            CountState(xb, "direction=outgoing&state=delivered") == 3;
   })) << xa.log();
 
-  // Reviewers decide what arrived; the answers travel back.
+  // Reviewers decide what arrived; the answers travel back. One of XB's requests is postponed
+  // at XA, then closed there without a final decision: XB is told, with the reasons.
+  std::string closed_at_xa;
   for (E2eNode* n : {&xa, &xb}) {
     auto incoming = n->Requests("direction=incoming");
     ASSERT_EQ(incoming.size(), 3u);
     for (const auto& r : incoming) {
       EXPECT_EQ(r.at("state").as_string(), "ready");
+      const std::string path = "/api/v1/requests/" + std::string(r.at("id").as_string());
+      if (n == &xa && closed_at_xa.empty()) {
+        closed_at_xa = std::string(r.at("id").as_string());
+        ApiAnswer p = n->Api("POST", path + "/decide", n->reviewer(),
+                             json::object{{"action", "postpone"}, {"reasons", "a trial first"}});
+        EXPECT_EQ(p.status, 200) << p.text;
+        ApiAnswer c = n->Api("POST", path + "/close", n->reviewer(),
+                             json::object{{"reason", "the trial ended the matter"}});
+        EXPECT_EQ(c.status, 200) << c.text;
+        continue;
+      }
       ApiAnswer d =
-          n->Api("POST", "/api/v1/requests/" + std::string(r.at("id").as_string()) + "/decide",
-                 n->reviewer(), json::object{{"action", "execute"}});
+          n->Api("POST", path + "/decide", n->reviewer(), json::object{{"action", "execute"}});
       EXPECT_EQ(d.status, 200) << d.text;
     }
   }
   ASSERT_TRUE(Eventually([&] {
     return CountState(xa, "direction=outgoing&state=answered") == 3 &&
-           CountState(xb, "direction=outgoing&state=answered") == 3;
+           CountState(xb, "direction=outgoing&state=answered") == 2 &&
+           CountState(xb, "direction=outgoing&state=closed") == 1;
   }));
+  ApiAnswer told = xb.Api("GET", "/api/v1/requests/" + closed_at_xa, xb.officer());
+  EXPECT_EQ(told.body.at("decision").at("decision").as_string(), "closed");
+  EXPECT_EQ(told.body.at("decision").at("reasons").as_string(), "the trial ended the matter");
+  EXPECT_EQ(CountEvents(xb, closed_at_xa, "closed_by_peer"), 1);
   for (const std::string& id : from_a) {
     ApiAnswer a = xa.Api("GET", "/api/v1/requests/" + id, xa.officer());
     EXPECT_EQ(a.body.at("decision").at("decision").as_string(), "executed");

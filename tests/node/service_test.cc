@@ -496,18 +496,21 @@ TEST_F(ServiceTest, InformationRequestAndReplyGoRoundTheLoop) {
 
 // An incoming request left postponed (or waiting for information that never came) is closed
 // by a reviewer who says why: the reasons are in its history, it is no longer awaited (nor
-// overdue), the log records the closing, and nothing is sent (the requesting state has the
-// postponement already).
-TEST_F(ServiceTest, APostponedRequestIsClosedWithReasons) {
+// overdue), the log records the closing, and the requesting state is told, with the reasons
+// (answer "closed"): its request is closed too, by its node, and no longer awaited there.
+TEST_F(ServiceTest, APostponedRequestIsClosedWithReasonsAndTheRequestingStateIsTold) {
   const std::string id = SendToXB();
   ASSERT_TRUE(xb.service->Act(kReviewer, id, Do(Action::kPostpone, "the provider is down")).ok());
   ASSERT_EQ(Carry(xb, xa), 1);
+  EXPECT_EQ(State(xa, id), "answered");
   const uint64_t log_size = xb.service->LogState().value().size;
+  const uint64_t xa_log_size = xa.service->LogState().value().size;
   auto bare = xb.service->Act(kReviewer, id, Do(Action::kClose));
   EXPECT_EQ(bare.status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(bare.status().pointer(), "/reasons");
   EXPECT_EQ(xb.service->Act(kOfficer, id, Do(Action::kClose, "x")).status().code(),
             StatusCode::kPermissionDenied);
+  EXPECT_EQ(xb.service->OutboxDepth().value(), 0);  // nothing sent by the refused attempts
   auto closed =
       xb.service->Act(kReviewer, id, Do(Action::kClose, "the investigation was discontinued"));
   ASSERT_TRUE(closed.ok()) << closed.status().ToString();
@@ -520,8 +523,89 @@ TEST_F(ServiceTest, APostponedRequestIsClosedWithReasons) {
   EXPECT_EQ(v.events.back().from_state, "postponed");
   EXPECT_EQ(v.events.back().reason, "the investigation was discontinued");
   EXPECT_EQ(xb.service->LogState().value().size, log_size + 1);
+  auto due = xb.service->DueMessages(xb.clock.Now(), 10).value();
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(due[0].kind, "decision");
+  json::value sent = json::parse(due[0].body);
+  EXPECT_EQ(sent.at("decision").as_string(), "closed");
+  EXPECT_EQ(sent.at("reasons").as_string(), "the investigation was discontinued");
+  EXPECT_EQ(json::parse(*v.record.decision_json), sent);  // the last answer sent
+  ASSERT_EQ(Carry(xb, xa), 1);
+  RequestView out = xa.service->GetRequest(id).value();
+  EXPECT_EQ(out.record.state, "closed");
+  EXPECT_FALSE(out.record.awaiting_answer);
+  EXPECT_TRUE(out.allowed.empty());
+  EXPECT_EQ(out.events.back().action, "closed_by_peer");
+  EXPECT_EQ(out.events.back().actor, "system");
+  EXPECT_EQ(out.events.back().from_state, "answered");
+  EXPECT_EQ(out.events.back().reason, "the investigation was discontinued");
+  EXPECT_EQ(json::parse(*out.record.decision_json), sent);
+  EXPECT_EQ(xa.service->LogState().value().size, xa_log_size + 1);
+  // A request closed after a final decision tells nothing more: the requesting state has it.
+  const std::string other = SendToXB();
+  ASSERT_TRUE(xb.service->Act(kReviewer, other, Do(Action::kExecute)).ok());
+  ASSERT_EQ(Carry(xb, xa), 1);
+  ASSERT_TRUE(xb.service->Act(kReviewer, other, Do(Action::kClose)).ok());
   EXPECT_EQ(xb.service->OutboxDepth().value(), 0);
-  EXPECT_EQ(State(xa, id), "answered");
+  EXPECT_EQ(State(xa, other), "answered");
+}
+
+// Messages that cross a closing are not refused for ever (the sender would retry them without
+// end): a reply to an information request that the requested state closed meanwhile, and an
+// answer to a request the requesting state closed meanwhile, are accepted, recorded in the
+// request's history and the log, and leave the request closed.
+TEST_F(ServiceTest, MessagesThatCrossAClosingAreRecordedAndChangeNothing) {
+  const std::string id = SendToXB();
+  ASSERT_TRUE(
+      xb.service->Act(kReviewer, id, Do(Action::kRequestInformation, "Which account?")).ok());
+  ASSERT_EQ(Carry(xb, xa), 1);
+  // XB closes; before its notice arrives, XA's officer replies.
+  ASSERT_TRUE(xb.service->Act(kReviewer, id, Do(Action::kClose, "no longer needed")).ok());
+  ActionInput reply = Do(Action::kReplyInformation);
+  reply.information = "The account is kit-admin.";
+  ASSERT_TRUE(xa.service->Act(kOfficer, id, reply).ok());
+  const uint64_t xb_log = xb.service->LogState().value().size;
+  ASSERT_EQ(Carry(xa, xb), 1);  // accepted (and receipted), not refused
+  RequestView in = xb.service->GetRequest(id).value();
+  EXPECT_EQ(in.record.state, "closed");
+  EXPECT_EQ(in.events.back().action, "received_after_close");
+  EXPECT_EQ(in.events.back().from_state, "closed");
+  EXPECT_EQ(in.events.back().to_state, "closed");
+  EXPECT_NE(in.events.back().detail_json->find("kit-admin"), std::string::npos);
+  EXPECT_EQ(xb.service->LogState().value().size, xb_log + 1);
+  ASSERT_EQ(Carry(xb, xa), 1);  // the closing notice reaches XA's delivered request
+  EXPECT_EQ(State(xa, id), "closed");
+  EXPECT_EQ(xa.service->GetRequest(id).value().events.back().from_state, "delivered");
+
+  // XA closes an answered (postponed) request; XB then executes it.
+  const std::string other = SendToXB();
+  ASSERT_TRUE(xb.service->Act(kReviewer, other, Do(Action::kPostpone, "later")).ok());
+  ASSERT_EQ(Carry(xb, xa), 1);
+  ASSERT_TRUE(xa.service->Act(kOfficer, other, Do(Action::kClose)).ok());
+  ASSERT_TRUE(xb.service->Act(kReviewer, other, Do(Action::kExecute)).ok());
+  ASSERT_EQ(Carry(xb, xa), 1);
+  RequestView out = xa.service->GetRequest(other).value();
+  EXPECT_EQ(out.record.state, "closed");
+  EXPECT_EQ(out.events.back().action, "received_after_close");
+  EXPECT_EQ(json::parse(*out.record.decision_json).at("decision").as_string(), "executed");
+  EXPECT_EQ(xa.service->OutboxDepth().value(), 0);
+  EXPECT_EQ(xb.service->OutboxDepth().value(), 0);
+  // Persons cannot record such things themselves.
+  for (Action a : {Action::kReceivedAfterClose, Action::kClosedByPeer}) {
+    EXPECT_EQ(xa.service->Act(kSupervisor, other, Do(a)).status().code(),
+              StatusCode::kPermissionDenied);
+  }
+  // A withdrawn draft was never sent: an answer for it is still refused.
+  const std::string draft = Draft(xa, DraftBody("XA", "XB"));
+  ASSERT_TRUE(xa.service->Act(kOfficer, draft, Do(Action::kWithdraw)).ok());
+  json::object late{{"schema", "comity.answer/v1"},
+                    {"request_id", draft},
+                    {"decision", "executed"},
+                    {"decided", "2026-11-07T10:00:00Z"}};
+  EXPECT_EQ(xa.service->ApplyReceivedDecision("XB", federation::NewMessageId(), Text(late))
+                .status()
+                .code(),
+            StatusCode::kFailedPrecondition);
 }
 
 TEST_F(ServiceTest, IncomingMessagesAreIdempotentAndChecked) {
@@ -647,6 +731,15 @@ TEST_F(ServiceTest, ReceivedAnswersAreChecked) {
   json::object conditional = good;
   conditional["decision"] = "executed_with_conditions";
   EXPECT_EQ(answer(conditional).status().pointer(), "/conditions");
+  // "closed" (closed without a final decision) needs its reasons, and carries no conditions.
+  json::object closed_silently = no_reasons;
+  closed_silently["decision"] = "closed";
+  EXPECT_EQ(answer(closed_silently).status().pointer(), "/reasons");
+  json::object closed_with_conditions = good;
+  closed_with_conditions["decision"] = "closed";
+  closed_with_conditions["conditions"] =
+      json::array{json::object{{"code", "retention"}, {"text", "x"}}};
+  EXPECT_EQ(answer(closed_with_conditions).status().pointer(), "/conditions");
   json::object unknown = good;
   unknown["request_id"] = "XA-2026-ffffffffffffffff";
   EXPECT_EQ(answer(unknown).status().code(), StatusCode::kNotFound);

@@ -134,6 +134,36 @@ TEST(LifecycleTest, EveryStateHasAWayForwardOrIsTerminal) {
   }
 }
 
+// The requested state may close a request without a final decision; the requesting state's
+// node then closes its side, from wherever it waits. A closed request, on either side, only
+// records a peer's message that crossed the closing. Both are the node's, never a person's.
+TEST(LifecycleTest, APeersClosingAndMessagesAfterItAreRecordedByTheNode) {
+  for (S s : {S::kSubmitted, S::kDelivered, S::kAnswered, S::kInformationRequested}) {
+    EXPECT_EQ(*ApplyAction(kOut, s, A::kClosedByPeer, System()), S::kClosed) << EnumName(s);
+    EXPECT_EQ(ApplyAction(kOut, s, A::kClosedByPeer, Officer()).status().code(),
+              StatusCode::kPermissionDenied);
+  }
+  for (S s : {S::kDraft, S::kWithdrawn, S::kClosed}) {
+    EXPECT_EQ(ApplyAction(kOut, s, A::kClosedByPeer, System()).status().code(),
+              StatusCode::kFailedPrecondition)
+        << EnumName(s);
+  }
+  EXPECT_EQ(ApplyAction(kIn, S::kPostponed, A::kClosedByPeer, System()).status().code(),
+            StatusCode::kFailedPrecondition);
+  for (Direction d : {kOut, kIn}) {
+    EXPECT_EQ(*ApplyAction(d, S::kClosed, A::kReceivedAfterClose, System()), S::kClosed);
+    EXPECT_EQ(ApplyAction(d, S::kClosed, A::kReceivedAfterClose, Reviewer("r")).status().code(),
+              StatusCode::kPermissionDenied);
+    EXPECT_TRUE(AllowedActions(d, S::kClosed).empty());
+    EXPECT_TRUE(IsTerminal(S::kClosed));
+  }
+  for (S s : {S::kAnswered, S::kInReview, S::kWithdrawn}) {
+    for (Direction d : {kOut, kIn}) {
+      EXPECT_FALSE(ApplyAction(d, s, A::kReceivedAfterClose, System()).ok()) << EnumName(s);
+    }
+  }
+}
+
 TEST(LifecycleTest, RequiredActorNamesWhoTakesEachAction) {
   EXPECT_EQ(RequiredActor(kOut, RequestState::kDraft, Action::kSubmit), Actor::kOfficer);
   EXPECT_EQ(RequiredActor(kIn, RequestState::kInReview, Action::kRefuse), Actor::kReviewer);
