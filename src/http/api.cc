@@ -71,6 +71,23 @@ json::object EventJson(const store::EventRecord& e) {
   return o;
 }
 
+// A message this node sent to a peer: where its delivery stands. The body is not shown (the
+// request view has the request and the answer).
+json::object MessageJson(const store::OutboxMessage& m) {
+  json::object o;
+  o["message_id"] = m.message_id;
+  o["to"] = m.recipient;
+  o["kind"] = m.kind;
+  o["request_id"] = m.request_id ? json::value(*m.request_id) : nullptr;
+  o["created"] = Time(m.created);
+  o["attempts"] = m.attempts;
+  o["last_error"] = m.last_error ? json::value(*m.last_error) : nullptr;
+  o["next_attempt"] = m.delivered ? json::value(nullptr) : json::value(Time(m.next_attempt));
+  o["delivered"] = OptTime(m.delivered);
+  o["receipt"] = ParsedOrNull(m.receipt);
+  return o;
+}
+
 json::object UserJson(const store::UserRecord& u) {
   json::object o;
   o["name"] = u.name;
@@ -488,7 +505,8 @@ void Api::Register(Router* router) {
     r.permission = Permission::kReadRequests;
     r.answer =
         "summary + {request, screening, decision, conditions, history: [event], "
-        "allowed_actions}";
+        "allowed_actions, messages: [message sent: to, kind, attempts, last_error, "
+        "next_attempt, delivered, receipt]}";
     r.statuses = with(kRead, {404});
     r.handler = Authed(Permission::kReadRequests, [this](const Request& req, const Principal&) {
       StatusOr<node::RequestView> v = service_->GetRequest(req.param("id"));
@@ -505,7 +523,46 @@ void Api::Register(Router* router) {
       json::array allowed;
       for (auto a : v->allowed) allowed.emplace_back(EnumName(a));
       o["allowed_actions"] = std::move(allowed);
+      json::array messages;
+      for (const auto& m : v->messages) messages.push_back(MessageJson(m));
+      o["messages"] = std::move(messages);
       return JsonResponse(200, o);
+    });
+    Add(router, std::move(r));
+  }
+  {
+    ApiRoute r;
+    r.method = "GET";
+    r.pattern = "/api/v1/outbox";
+    r.summary =
+        "Messages to peers not yet delivered, next due first: each with its attempts, last "
+        "error and next attempt (a message rescheduled between pages may move)";
+    r.permission = Permission::kReadDeliveries;
+    r.query = {{"limit", "page size, 1 to 500 (default 100)"},
+               {"cursor", "next_cursor of the previous page"}};
+    r.answer = "{items: [message], next_cursor: string|null}";
+    r.statuses = with(kRead, {400});
+    r.handler = Authed(Permission::kReadDeliveries, [this](const Request& req, const Principal&) {
+      int limit = 100;
+      std::string cursor;
+      for (const auto& [k, v] : req.query) {
+        if (k == "limit") {
+          auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), limit);
+          if (ec != std::errc() || end != v.data() + v.size()) limit = 0;  // refused below
+        } else if (k == "cursor") {
+          cursor = v;
+        } else {
+          return ErrorResponse(InvalidArgumentError("unknown query parameter \"" + k + "\""));
+        }
+      }
+      StatusOr<node::OutboxPage> page = service_->ListUndelivered(limit, cursor);
+      if (!page.ok()) return ErrorResponse(page.status());
+      json::array items;
+      for (const auto& m : page->items) items.push_back(MessageJson(m));
+      return JsonResponse(200, json::object{{"items", std::move(items)},
+                                            {"next_cursor", page->next_cursor.empty()
+                                                                ? json::value(nullptr)
+                                                                : json::value(page->next_cursor)}});
     });
     Add(router, std::move(r));
   }

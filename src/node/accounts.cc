@@ -25,6 +25,8 @@ bool Allows(Role role, Permission p) {
       return true;
     case Permission::kReadUsers:
       return role == Role::kAdmin || role == Role::kAuditor;
+    case Permission::kReadDeliveries:
+      return role == Role::kSupervisor || role == Role::kAuditor || role == Role::kAdmin;
     case Permission::kManageUsers:
     case Permission::kManagePeers:
     case Permission::kManageProfiles:

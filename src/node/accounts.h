@@ -46,16 +46,17 @@ COMITY_DECLARE_ENUM(Role, COMITY_ROLES)
 
 // What an endpoint needs.
 enum class Permission : uint8_t {
-  kReadRequests,   // list and read requests with their history
-  kDraft,          // create drafts; submit, withdraw, reply, close outgoing requests
-  kDecide,         // decide and close incoming requests
-  kClose,          // close a request (outgoing: officers; incoming: reviewers)
-  kAssign,         // reassign a request
-  kReadDirectory,  // read peers and profiles
-  kReadUsers,      // list users
-  kManageUsers,    // add and revoke users
-  kManagePeers,    // add peers
-  kManageProfiles  // replace profiles
+  kReadRequests,    // list and read requests with their history
+  kDraft,           // create drafts; submit, withdraw, reply, close outgoing requests
+  kDecide,          // decide and close incoming requests
+  kClose,           // close a request (outgoing: officers; incoming: reviewers)
+  kAssign,          // reassign a request
+  kReadDirectory,   // read peers and profiles
+  kReadUsers,       // list users
+  kReadDeliveries,  // list the messages to peers not yet delivered (the outbox)
+  kManageUsers,     // add and revoke users
+  kManagePeers,     // add peers
+  kManageProfiles   // replace profiles
 };
 
 bool Allows(Role role, Permission permission);

@@ -12,6 +12,7 @@
 #include <charconv>
 #include <chrono>
 #include <cstring>
+#include <limits>
 #include <set>
 #include <tuple>
 
@@ -1354,6 +1355,20 @@ StatusOr<RequestView> NodeService::GetRequest(std::string_view id) {
     ASSIGN_OR_RETURN(RequestState s, StoredState(v.record));
     v.allowed = workflow::AllowedActions(DirectionOf(v.record), s);
     v.overdue = v.record.awaiting_answer && v.record.respond_by && *v.record.respond_by < now;
+    // The messages its events name that this node sent (the others were received).
+    std::set<std::string> seen;
+    for (const store::EventRecord& e : v.events) {
+      if (!e.detail_json) continue;
+      boost::system::error_code ec;
+      json::value detail = json::parse(*e.detail_json, ec);
+      const json::value* m =
+          ec || !detail.is_object() ? nullptr : detail.as_object().if_contains("message_id");
+      if (m == nullptr || !m->is_string()) continue;
+      std::string message_id(m->as_string());
+      if (!seen.insert(message_id).second) continue;
+      ASSIGN_OR_RETURN(std::optional<store::OutboxMessage> sent, c.outbox->Get(message_id));
+      if (sent && sent->request_id == v.record.id) v.messages.push_back(std::move(*sent));
+    }
     return v;
   });
 }
@@ -2017,6 +2032,48 @@ StatusOr<std::vector<store::OutboxMessage>> NodeService::DueMessages(
 
 StatusOr<int64_t> NodeService::OutboxDepth() {
   return WithReader([](Connection& c) { return c.outbox->Depth(); });
+}
+
+StatusOr<OutboxPage> NodeService::ListUndelivered(int limit, std::string_view cursor) {
+  if (limit < 1 || limit > kMaxOutboxPage) {
+    return InvalidArgumentError(
+        "limit must be an integer between 1 and " + std::to_string(kMaxOutboxPage), "/limit");
+  }
+  // The cursor is the last message's place in the order: "<next_attempt>_<created>_<id>".
+  std::optional<store::Outbox::Position> after;
+  if (!cursor.empty()) {
+    const Status bad = InvalidArgumentError(
+        "cursor \"" + std::string(cursor.substr(0, 100)) + "\" is not one this node issued",
+        "/cursor");
+    const size_t first = cursor.find('_');
+    const size_t second = first == std::string_view::npos ? first : cursor.find('_', first + 1);
+    if (second == std::string_view::npos) return bad;
+    store::Outbox::Position p;
+    auto number = [](std::string_view text, int64_t* out) {
+      auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
+      return ec == std::errc() && end == text.data() + text.size() && !text.empty() && *out >= 0;
+    };
+    if (!number(cursor.substr(0, first), &p.next_attempt) ||
+        !number(cursor.substr(first + 1, second - first - 1), &p.created)) {
+      return bad;
+    }
+    p.message_id = std::string(cursor.substr(second + 1));
+    if (!IsMessageId(p.message_id)) return bad;
+    after = std::move(p);
+  }
+  ASSIGN_OR_RETURN(std::vector<store::OutboxMessage> rows, WithReader([&](Connection& c) {
+                     return c.outbox->Due(std::numeric_limits<int64_t>::max(), limit + 1,
+                                          after ? &*after : nullptr);
+                   }));
+  OutboxPage page;
+  if (rows.size() > static_cast<size_t>(limit)) {
+    rows.resize(static_cast<size_t>(limit));
+    const store::OutboxMessage& last = rows.back();
+    page.next_cursor = std::to_string(last.next_attempt) + "_" + std::to_string(last.created) +
+                       "_" + last.message_id;
+  }
+  page.items = std::move(rows);
+  return page;
 }
 
 StatusOr<std::optional<store::OutboxMessage>> NodeService::FindOutboxMessage(

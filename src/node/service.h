@@ -22,6 +22,8 @@
 //       several in one transaction.
 //   RecordDeliveryFailure(message_id, next, error)  reschedules an outbox message.
 //   DueMessages(now, limit), OutboxDepth()          what the worker sends next.
+//   ListUndelivered(limit, cursor)                  what waits, with its attempts and last
+//       error (GET /api/v1/outbox); GetRequest lists a request's messages the same way.
 //   FindInboxMessage(id), FindOutboxMessage(id)     what was received / sent under an id
 //       (FindInboxMessages: several ids in one read).
 // Message bodies are described in docs/formats/node-store.md ("Messages").
@@ -71,6 +73,8 @@ namespace comity::node {
 
 // Limits on what people write into a request's history (explicit, tested).
 inline constexpr size_t kMaxReasonBytes = 10'000;
+// Undelivered messages on one page of ListUndelivered.
+inline constexpr int kMaxOutboxPage = 500;  // one more is read (Outbox::Due: 1..1000)
 inline constexpr size_t kMaxInformationBytes = 100'000;
 inline constexpr size_t kMaxConditions = 20;
 inline constexpr size_t kMaxConditionTextBytes = 4'000;
@@ -130,6 +134,15 @@ struct RequestView {
   std::vector<store::EventRecord> events;
   std::vector<workflow::Action> allowed;
   bool overdue = false;
+  // The messages this node sent about the request (named by its events), oldest first: each
+  // with its attempts and last error, or its delivery time and the peer's signed receipt.
+  std::vector<store::OutboxMessage> messages;
+};
+
+// Undelivered messages, next due first (ListUndelivered).
+struct OutboxPage {
+  std::vector<store::OutboxMessage> items;
+  std::string next_cursor;  // empty on the last page
 };
 
 struct RequestQuery {
@@ -239,6 +252,10 @@ class NodeService {
   StatusOr<std::vector<store::OutboxMessage>> DueMessages(
       Timestamp now, int limit, const store::Outbox::Position* after = nullptr);
   StatusOr<int64_t> OutboxDepth();
+  // The messages not yet delivered, in the order they are due (next attempt, then age), for
+  // the people who watch deliveries: `limit` 1..kMaxOutboxPage per page, `cursor` from the page
+  // before (kInvalidArgument, pointer "/cursor", for one this node did not issue).
+  StatusOr<OutboxPage> ListUndelivered(int limit, std::string_view cursor);
   // One outbox message (delivered or not), e.g. to show its receipt.
   StatusOr<std::optional<store::OutboxMessage>> FindOutboxMessage(std::string_view message_id);
   // An accepted message, for the inbox's deduplication before it does any work.

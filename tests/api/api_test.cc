@@ -234,6 +234,7 @@ TEST_P(ApiTest, EveryEndpointWithEveryRole) {
       {"PUT", "/api/v1/profiles/{code}", {"admin"}, 200},
       {"GET", "/api/v1/me", everyone, 200},
       {"GET", "/api/v1/node", everyone, 200},
+      {"GET", "/api/v1/outbox", {"supervisor", "auditor", "admin"}, 200},
   };
   const std::string reserved = seeds_->incoming_executed.back();  // read, never changed
   int users = 0;
@@ -396,6 +397,84 @@ TEST_P(ApiTest, ListFiltersPagesAndRefusesBadParameters) {
     auto r = Call("GET", std::string("/api/v1/requests") + bad, auditor);
     EXPECT_EQ(r.status, 400) << bad << ": " << r.body;
     EXPECT_EQ(ErrorOf(r)["code"], "invalid_argument") << bad;
+  }
+}
+
+// The messages a node could not deliver are listed with why, next due first; a request shows
+// the messages sent about it. (XB is at a port where nothing listens: every attempt fails.)
+TEST_P(ApiTest, TheOutboxListsWhatIsNotDeliveredAndWhy) {
+  const std::string& auditor = tokens_->at("auditor");
+  std::vector<std::string> sent;
+  for (int i = 0; i < 3; ++i) {
+    sent.push_back(NewDraft());
+    auto r =
+        Call("POST", "/api/v1/requests/" + sent.back() + "/submit", tokens_->at("officer"), "{}");
+    ASSERT_EQ(r.status, 200) << r.body;
+  }
+  json::object found;
+  for (int tries = 0; tries < 100 && found.empty(); ++tries) {
+    auto r = Call("GET", "/api/v1/outbox?limit=500", auditor);
+    ASSERT_EQ(r.status, 200) << r.body;
+    json::object page = json::parse(r.body).as_object();
+    EXPECT_TRUE(page["next_cursor"].is_null());
+    for (const auto& item : page["items"].as_array()) {
+      EXPECT_EQ(item.at("to"), "XB");
+      EXPECT_TRUE(item.at("delivered").is_null());
+      EXPECT_TRUE(item.at("next_attempt").is_string());
+      if (item.at("request_id") == sent[0].c_str() && item.at("attempts").as_int64() >= 1) {
+        found = item.as_object();
+      }
+    }
+    if (found.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_FALSE(found.empty()) << "no failed attempt recorded for the request " << sent[0] << ": "
+                              << Call("GET", "/api/v1/outbox", auditor).body;
+  EXPECT_EQ(found["kind"], "request");
+  ASSERT_TRUE(found["last_error"].is_string());
+  EXPECT_FALSE(found["last_error"].as_string().empty());
+  EXPECT_TRUE(found["receipt"].is_null());
+  // The request shows the same message.
+  auto view = Call("GET", "/api/v1/requests/" + sent[0], tokens_->at("officer"));
+  ASSERT_EQ(view.status, 200);
+  const json::value viewed = json::parse(view.body);
+  const json::array& messages = viewed.at("messages").as_array();
+  ASSERT_EQ(messages.size(), 1u);
+  EXPECT_EQ(messages[0].at("message_id"), found["message_id"]);
+  EXPECT_EQ(messages[0].at("kind"), "request");
+  // Pages of one, each message once.
+  std::set<std::string> ids;
+  std::string path = "/api/v1/outbox?limit=1";
+  for (int pages = 0; pages < 200; ++pages) {
+    auto r = Call("GET", path, auditor);
+    ASSERT_EQ(r.status, 200) << r.body;
+    json::object page = json::parse(r.body).as_object();
+    ASSERT_LE(page["items"].as_array().size(), 1u);
+    for (const auto& item : page["items"].as_array()) {
+      ids.insert(std::string(item.at("message_id").as_string()));
+    }
+    if (page["next_cursor"].is_null()) break;
+    path = "/api/v1/outbox?limit=1&cursor=" + std::string(page["next_cursor"].as_string());
+  }
+  for (const std::string& id : sent) {
+    EXPECT_EQ(ids.count(id), 0u);  // message ids, not request ids
+  }
+  EXPECT_GE(ids.size(), 3u);  // the three submitted at least
+  for (const auto& [bad, pointer] :
+       std::vector<std::pair<std::string, std::string>>{{"?limit=0", "/limit"},
+                                                        {"?limit=501", "/limit"},
+                                                        {"?limit=ten", "/limit"},
+                                                        {"?cursor=zzz", "/cursor"},
+                                                        {"?cursor=1_2_XA-2026-0000", "/cursor"},
+                                                        {"?colour=red", ""}}) {
+    auto r = Call("GET", "/api/v1/outbox" + bad, auditor);
+    EXPECT_EQ(r.status, 400) << bad << ": " << r.body;
+    json::object error = ErrorOf(r);
+    EXPECT_EQ(error["code"], "invalid_argument") << bad;
+    if (pointer.empty()) {
+      EXPECT_FALSE(error.contains("pointer")) << bad;
+    } else {
+      EXPECT_EQ(error["pointer"], pointer.c_str()) << bad;
+    }
   }
 }
 

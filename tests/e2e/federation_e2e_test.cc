@@ -260,11 +260,32 @@ TEST(FederationE2e, TheOutboxDrainsWhenAPeerReturns) {
       30s));
   EXPECT_EQ(xa.Metric("comity_outbox_depth"), 8);
   EXPECT_EQ(CountState(xa, "direction=outgoing&state=submitted"), 8);
+  // Those who watch deliveries see each waiting message, its failed attempts and why.
+  ApiAnswer waiting = xa.Api("GET", "/api/v1/outbox", xa.auditor());
+  ASSERT_EQ(waiting.status, 200) << waiting.text;
+  ASSERT_EQ(waiting.body.at("items").as_array().size(), 8u);
+  for (const auto& m : waiting.body.at("items").as_array()) {
+    EXPECT_EQ(m.at("to"), "XB");
+    EXPECT_GE(m.at("attempts").as_int64(), 1);
+    EXPECT_TRUE(m.at("last_error").is_string());
+  }
+  EXPECT_EQ(xa.Api("GET", "/api/v1/outbox", xa.officer()).status, 403);
 
   ASSERT_TRUE(xb.Start().ok());
   ASSERT_TRUE(Eventually([&] { return xa.Metric("comity_outbox_depth") == 0; }, 20s));
   EXPECT_EQ(CountState(xa, "direction=outgoing&state=delivered"), 8);
   EXPECT_EQ(CountState(xb, "direction=incoming"), 8);
+  EXPECT_TRUE(xa.Api("GET", "/api/v1/outbox", xa.auditor()).body.at("items").as_array().empty());
+  // Each request shows its message delivered, with XB's signed receipt for it.
+  ApiAnswer view = xa.Api("GET", "/api/v1/requests/" + ids[0], xa.officer());
+  ASSERT_EQ(view.status, 200);
+  const json::array& messages = view.body.at("messages").as_array();
+  ASSERT_EQ(messages.size(), 1u);
+  EXPECT_TRUE(messages[0].at("delivered").is_string());
+  EXPECT_TRUE(messages[0].at("next_attempt").is_null());
+  EXPECT_GE(messages[0].at("attempts").as_int64(), 1);
+  EXPECT_EQ(messages[0].at("receipt").at("schema"), "comity.receipt/v1");
+  EXPECT_EQ(messages[0].at("receipt").at("message_id"), messages[0].at("message_id"));
 }
 
 // A state the test plays itself: its own keys, registered as a peer of the node.

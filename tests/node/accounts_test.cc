@@ -59,6 +59,7 @@ TEST(RoleTest, PermissionMatrix) {
       {P::kAssign, {R::kSupervisor}},
       {P::kReadDirectory, {R::kOfficer, R::kReviewer, R::kSupervisor, R::kAuditor, R::kAdmin}},
       {P::kReadUsers, {R::kAuditor, R::kAdmin}},
+      {P::kReadDeliveries, {R::kSupervisor, R::kAuditor, R::kAdmin}},
       {P::kManageUsers, {R::kAdmin}},
       {P::kManagePeers, {R::kAdmin}},
       {P::kManageProfiles, {R::kAdmin}},

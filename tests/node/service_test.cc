@@ -541,6 +541,14 @@ TEST_F(ServiceTest, APostponedRequestIsClosedWithReasonsAndTheRequestingStateIsT
   EXPECT_EQ(out.events.back().reason, "the investigation was discontinued");
   EXPECT_EQ(json::parse(*out.record.decision_json), sent);
   EXPECT_EQ(xa.service->LogState().value().size, xa_log_size + 1);
+  // Each side's view lists the messages it sent about the request, not those it received.
+  RequestView in = xb.service->GetRequest(id).value();
+  ASSERT_EQ(in.messages.size(), 2u);
+  EXPECT_EQ(json::parse(in.messages[0].body).at("decision").as_string(), "postponed");
+  EXPECT_EQ(in.messages[1].message_id, due[0].message_id);
+  EXPECT_TRUE(in.messages[1].delivered.has_value());
+  ASSERT_EQ(out.messages.size(), 1u);
+  EXPECT_EQ(out.messages[0].kind, "request");
   // A request closed after a final decision tells nothing more: the requesting state has it.
   const std::string other = SendToXB();
   ASSERT_TRUE(xb.service->Act(kReviewer, other, Do(Action::kExecute)).ok());
