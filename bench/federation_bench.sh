@@ -75,8 +75,23 @@ fp() { curl -sf "$1/federation/v1/identity" | jq -r .fingerprints.identity; }
 "$comity" peer add "$work/XA" --from-url "$xb" --fingerprint "$(fp "$xb")" 2>/dev/null
 "$comity" peer add "$work/XB" --from-url "$xa" --fingerprint "$(fp "$xa")" 2>/dev/null
 
+# CPU (ms, user + system) of XA, XB and every PostgreSQL process on this machine, for the CPU
+# spent while submitting: taken when the load tool has drafted (its --mark file) and again
+# when the last receipt is recorded.
+cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.0f\n", ($14 + $15) * 1000 / hz }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+pg_cpu_ms() {
+  local total=0 p
+  for p in $(pgrep -x postgres 2>/dev/null); do total=$((total + $(cpu_ms "$p"))); done
+  echo "$total"
+}
+cpu_snapshot() { echo "$(cpu_ms "${pids[0]}") $(cpu_ms "${pids[1]}") $(pg_cpu_ms)"; }
+( for _ in $(seq 1 60000); do [ -e "$work/drafted" ] && break; sleep 0.01; done
+  cpu_snapshot >"$work/cpu_start" ) &
+watcher=$!
 "$load" --url "$xa" --token "$officer" --from XA --to XB --requests "$requests" \
-  --concurrency "$concurrency" --rate "$rate" --times "$work/submits" >"$work/load.json"
+  --concurrency "$concurrency" --rate "$rate" --times "$work/submits" --mark "$work/drafted" \
+  --pause-ms 200 >"$work/load.json"
+wait "$watcher"
 deadline=$((SECONDS + 300))
 while :; do
   depth=$(curl -sf "$xa/metrics" | awk '$1 == "comity_outbox_depth" { print $2 }')
@@ -84,6 +99,7 @@ while :; do
   [ $SECONDS -gt $deadline ] && { echo "federation_bench: outbox not drained ($depth left)" >&2; exit 1; }
   sleep 0.1
 done
+cpu_snapshot >"$work/cpu_end"
 
 # created and delivered, µs, of every request message, and its request's id.
 sql="SELECT created, delivered, request_id FROM outbox WHERE kind = 'request' AND delivered IS NOT NULL"
@@ -117,11 +133,23 @@ echo "  latency submit -> receipt: p50 $(pct 50 "$work/lat_submit") ms, p99 $(pc
 [ "$rate" = 0 ] || echo "  latency submit sent -> receipt (the client's own lateness left out): p50 $(pct 50 "$work/lat_sent") ms, p99 $(pct 99 "$work/lat_sent") ms, max $(pct 100 "$work/lat_sent") ms"
 echo "  of which the submit call (sent -> answered, the submit durable): p50 $(pct 50 "$work/lat_call") ms, p99 $(pct 99 "$work/lat_call") ms, max $(pct 100 "$work/lat_call") ms"
 echo "  latency message written -> receipt: p50 $(pct 50) ms, p99 $(pct 99) ms, max $(pct 100) ms"
-cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.0f %.0f\n", $14 * 1000 / hz, $15 * 1000 / hz }' "/proc/$1/stat"; }
-read -r xa_user xa_sys < <(cpu_ms "${pids[0]}")
-read -r xb_user xb_sys < <(cpu_ms "${pids[1]}")
+cpu_split() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.0f %.0f\n", $14 * 1000 / hz, $15 * 1000 / hz }' "/proc/$1/stat"; }
+read -r xa_user xa_sys < <(cpu_split "${pids[0]}")
+read -r xb_user xb_sys < <(cpu_split "${pids[1]}")
 per() { awk -v u="$1" -v s="$2" -v n="$n" 'BEGIN { printf "%.2f ms (%.0f%% kernel)", (u + s) / n, 100 * s / (u + s + 1e-9) }'; }
 echo "  CPU per request (whole run, drafting included): XA $(per "$xa_user" "$xa_sys"), XB $(per "$xb_user" "$xb_sys")"
+# While submitting: what each part costs per request, and the throughput that all of it
+# together allows on this machine's cores (the load tool's own CPU not counted).
+read -r a0 b0 p0 <"$work/cpu_start"
+read -r a1 b1 p1 <"$work/cpu_end"
+[ "$database" = sqlite ] && p1=$p0  # another cluster on the machine is not this run's
+awk -v n="$n" -v a=$((a1 - a0)) -v b=$((b1 - b0)) -v p=$((p1 - p0)) -v cores="$(nproc)" \
+  -v pg="$([ "$database" = sqlite ] && echo 0 || echo 1)" 'BEGIN {
+    t = (a + b + p) / n
+    printf "  CPU per request while submitting: XA %.2f ms, XB %.2f ms", a / n, b / n
+    if (pg) printf ", PostgreSQL %.2f ms (its processes on this machine)", p / n
+    printf "; together %.2f ms: at most %.0f requests/s on %d cores\n", t, cores * 1000 / t, cores
+  }'
 counter() { curl -sf "$1/metrics" | awk -v m="$2" '$1 == m { print $2 }'; }
 each() { awk -v a="$1" -v n="$n" 'BEGIN { printf "%.2f", a / n }'; }
 echo "  durability syncs per request (whole run): XA $(each "$(counter "$xa" comity_durability_syncs_total)"), XB $(each "$(counter "$xb" comity_durability_syncs_total)")"

@@ -76,7 +76,7 @@ void Parallel(int n, int threads, F f) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string url, token, from = "XA", to = "XB", times_file;
+  std::string url, token, from = "XA", to = "XB", times_file, mark_file;
   int requests = 1000, concurrency = 16, pause_ms = 0;
   double rate = 0;  // submits per second offered (0: as fast as the clients go)
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -99,6 +99,8 @@ int main(int argc, char** argv) {
       rate = std::atof(v.c_str());
     else if (k == "--times")
       times_file = v;
+    else if (k == "--mark")
+      mark_file = v;
     else {
       std::fprintf(stderr, "unknown option %s\n", k.c_str());
       return 2;
@@ -108,7 +110,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr,
                  "usage: federation_load --url URL --token TOKEN [--from XA] [--to XB] "
                  "[--requests N] [--concurrency C] [--pause-ms MS] [--rate PER_SECOND] "
-                 "[--times FILE]\n");
+                 "[--times FILE] [--mark FILE]\n");
     return 2;
   }
   // Keep-alive connections, as a browser or an API client would use.
@@ -133,9 +135,18 @@ int main(int argc, char** argv) {
     }
     ids[i] = std::string(json::parse(r->body).at("id").as_string());
   });
+  if (!mark_file.empty()) {
+    // Tells a watcher that drafting is done (created empty; the pause gives it time to look).
+    std::FILE* m = std::fopen(mark_file.c_str(), "w");
+    if (m == nullptr) {
+      std::fprintf(stderr, "cannot write %s\n", mark_file.c_str());
+      return 1;
+    }
+    std::fclose(m);
+  }
   if (pause_ms > 0) {
-    // Lets a profiler tell drafting from submitting.
-    std::fprintf(stderr, "drafted\n");
+    // Lets a profiler (or the --mark watcher) tell drafting from submitting.
+    if (mark_file.empty()) std::fprintf(stderr, "drafted\n");
     std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms));
   }
   const auto start = std::chrono::steady_clock::now();
