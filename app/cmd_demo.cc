@@ -10,7 +10,9 @@
 // key fingerprint known from init). Then N requests (default 200) go in all directions — most
 // clean, some the rule base must refuse or send to review — and the reviewers act by a simple
 // policy: confirm refusals with reasons, execute what may proceed, request information on
-// incomplete requests (the officers reply), execute with conditions or postpone on review.
+// incomplete requests (the officers reply), execute with conditions or postpone on review; a
+// postponed request is later executed with conditions or, now and then, closed without a final
+// decision (with reasons, which reach the requesting state).
 // The demo prints, per state, what was sent and received, the screening outcomes, the
 // decisions, the receipts, the log sizes, the checkpoints witnessed and the nodes' URLs.
 //
@@ -502,6 +504,18 @@ StatusOr<bool> Demo::Round() {
         const std::string outcome = Str(r, "screening_outcome");
         std::set<std::string>& done = acted_[id];
         json::object decide;
+        if (std::string(state) == "postponed" && rng_() % 4 == 0) {
+          // The reason for the postponement has made the request moot: closed without a final
+          // decision, with reasons, which go to the requesting state.
+          json::value body = json::object{
+              {"reason",
+               "The domestic proceedings ended the matter; the assistance is no longer needed."}};
+          auto res =
+              api_.Call("POST", n.url + "/api/v1/requests/" + id + "/close", n.reviewer, &body);
+          if (!res.ok()) return res.status();
+          counters_[n.state].Add("decided_close");  // without a final decision
+          continue;
+        }
         if (std::string(state) == "postponed") {
           decide = {
               {"action", "execute_with_conditions"},
