@@ -30,6 +30,13 @@ json::value OptTime(const std::optional<int64_t>& us) {
   return json::value(Time(*us));
 }
 
+// One page of a list: {"items": [...], "next_cursor": "…" | null (the last page)}.
+json::object Page(json::array items, const std::string& next_cursor) {
+  return json::object{
+      {"items", std::move(items)},
+      {"next_cursor", next_cursor.empty() ? json::value(nullptr) : json::value(next_cursor)}};
+}
+
 json::value ParsedOrNull(const std::optional<std::string>& text) {
   if (!text) return nullptr;
   boost::system::error_code ec;
@@ -489,11 +496,7 @@ void Api::Register(Router* router) {
       const int64_t now = node::ToMicros(service_->clock().Now());
       json::array items;
       for (const auto& rec : page->items) items.push_back(Summary(rec, now));
-      json::object o;
-      o["items"] = std::move(items);
-      o["next_cursor"] =
-          page->next_cursor.empty() ? json::value(nullptr) : json::value(page->next_cursor);
-      return JsonResponse(200, o);
+      return JsonResponse(200, Page(std::move(items), page->next_cursor));
     });
     Add(router, std::move(r));
   }
@@ -559,10 +562,7 @@ void Api::Register(Router* router) {
       if (!page.ok()) return ErrorResponse(page.status());
       json::array items;
       for (const auto& m : page->items) items.push_back(MessageJson(m));
-      return JsonResponse(200, json::object{{"items", std::move(items)},
-                                            {"next_cursor", page->next_cursor.empty()
-                                                                ? json::value(nullptr)
-                                                                : json::value(page->next_cursor)}});
+      return JsonResponse(200, Page(std::move(items), page->next_cursor));
     });
     Add(router, std::move(r));
   }
