@@ -2,9 +2,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -209,16 +212,25 @@ struct Server::Impl {
   std::map<const Session*, std::weak_ptr<Session>> sessions;  // GUARDED_BY(sessions_mu)
   // Drain: no new connection, no new request on an open one; what is running is answered.
   std::atomic<bool> draining{false};
+  // Two kinds of threads. A few run `ioc`: they accept, read, parse and write, and never block.
+  // The handlers, which may wait for the database, run on `handlers`. Kept apart, a request
+  // costs one hand-off each way; with every thread on one context, each posted operation (a
+  // strand's dispatch, a timer's cancellation) woke one of many idle threads only for it to wait
+  // again, several times per request.
   asio::io_context ioc;
   std::optional<tcp::acceptor> acceptor;
-  std::vector<std::thread> threads;
+  std::vector<std::thread> threads;  // running ioc
+  // Declared after ioc, so destroyed before it: a handler still queued holds its session, whose
+  // socket belongs to ioc.
+  std::optional<asio::thread_pool> handlers;
   std::once_flag stopped;
   bool started = false;
 
-  // The concurrency hint is the number of threads that run the context: a hint of 1 would tell
-  // Asio that one thread runs it, and it would then hand work to one thread at a time.
+  // I/O threads: two (one when the server has one thread in all). The concurrency hint is at
+  // least 2: a hint of 1 tells Asio that one thread runs the context.
+  static int IoThreads(int threads) { return std::clamp(threads, 1, 2); }
   Impl(ServerOptions o, Router r)
-      : options(std::move(o)), router(std::move(r)), ioc(std::max(2, options.threads)) {}
+      : options(std::move(o)), router(std::move(r)), ioc(std::max(2, IoThreads(options.threads))) {}
   void DoAccept();
 };
 
@@ -238,7 +250,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void ReadHeader(bool first);
   void OnHeader(beast::error_code ec);
   void OnBody(beast::error_code ec);
-  void Send(Response resp, bool keep_alive, const Request* req);
+  // On the strand. `head`: the answer to a HEAD request (headers only).
+  void Send(Response resp, bool keep_alive, bool head);
   void SendAndClose(int status, std::string_view code, std::string message);
   // ServerOptions::body_limit_for_path for the request target's path, else max_body_bytes.
   size_t BodyLimitFor(std::string_view target) const;
@@ -413,17 +426,37 @@ void Session::OnBody(beast::error_code ec) {
   auto ep = stream_.socket().remote_endpoint(rec);
   if (!rec) req.remote = ep.address().to_string();
 
-  Response resp;
-  try {
-    resp = server_->router.Dispatch(req);
-  } catch (const std::exception& e) {
-    spdlog::error("http: handler for {} {} threw: {}", req.method, req.route, e.what());
-    resp = ErrorResponse(InternalError("internal error"));
-  }
-  Send(std::move(resp), msg.keep_alive(), &req);
+  // The handler runs on the handler pool; its answer comes back to this connection's strand.
+  // The observer runs on the handler's thread too, right after it (a handler may leave
+  // thread-local context, such as who was authenticated, for the access log).
+  // The work guard keeps the I/O threads running while the handler does: with no operation
+  // pending on the connection meanwhile, they would otherwise find nothing to do and return.
+  asio::post(*server_->handlers, [self = shared_from_this(), req = std::move(req),
+                                  keep_alive = msg.keep_alive(),
+                                  work = asio::make_work_guard(stream_.get_executor())]() mutable {
+    Response resp;
+    try {
+      resp = self->server_->router.Dispatch(req);
+    } catch (const std::exception& e) {
+      spdlog::error("http: handler for {} {} threw: {}", req.method, req.route, e.what());
+      resp = ErrorResponse(InternalError("internal error"));
+    }
+    if (self->server_->options.observer) {
+      Response summary;
+      summary.status = resp.status;
+      auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(
+          std::chrono::steady_clock::now() - self->started_);
+      self->server_->options.observer(req, summary, elapsed);
+    }
+    bool head = req.method == "HEAD";
+    asio::post(self->stream_.get_executor(),
+               [self, resp = std::move(resp), keep_alive, head]() mutable {
+                 self->Send(std::move(resp), keep_alive, head);
+               });
+  });
 }
 
-void Session::Send(Response resp, bool keep_alive, const Request* req) {
+void Session::Send(Response resp, bool keep_alive, bool head) {
   auto res = std::make_shared<bhttp::response<bhttp::string_body>>();
   res->version(11);
   res->result(static_cast<unsigned>(resp.status));
@@ -432,17 +465,9 @@ void Session::Send(Response resp, bool keep_alive, const Request* req) {
   for (const auto& [k, v] : resp.headers) res->set(k, v);
   if (server_->draining.load()) keep_alive = false;  // the last answer on this connection
   res->keep_alive(keep_alive);
-  bool head = req != nullptr && req->method == "HEAD";
   res->body() = std::move(resp.body);
   res->prepare_payload();
   if (head) res->body().clear();
-  if (req != nullptr && server_->options.observer) {
-    Response summary;
-    summary.status = resp.status;
-    auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(
-        std::chrono::steady_clock::now() - started_);
-    server_->options.observer(*req, summary, elapsed);
-  }
   stream_.expires_after(server_->options.body_timeout);
   bhttp::async_write(stream_, *res,
                      [self = shared_from_this(), res, keep_alive](beast::error_code ec, size_t) {
@@ -462,7 +487,7 @@ void Session::SendAndClose(int status, std::string_view code, std::string messag
   body["error"] = std::move(err);
   Response resp = JsonResponse(status, body);
   if (status == 503) resp.headers.emplace_back("Retry-After", "1");
-  Send(std::move(resp), /*keep_alive=*/false, nullptr);
+  Send(std::move(resp), /*keep_alive=*/false, /*head=*/false);
 }
 
 void Session::Close() {
@@ -496,8 +521,9 @@ Status Server::Start() {
   }
   port_ = impl_->acceptor->local_endpoint().port();
   impl_->started = true;
+  impl_->handlers.emplace(static_cast<size_t>(std::max(1, impl_->options.threads)));
   impl_->DoAccept();
-  int n = std::max(1, impl_->options.threads);
+  int n = Impl::IoThreads(impl_->options.threads);
   for (int i = 0; i < n; ++i) impl_->threads.emplace_back([this] { impl_->ioc.run(); });
   return OkStatus();
 }
@@ -513,6 +539,10 @@ void Server::Stop() {
     for (auto& t : impl_->threads) {
       if (t.joinable()) t.join();
     }
+    // Handlers still running finish (their answers go nowhere: the I/O threads have stopped);
+    // handlers not yet started never do.
+    impl_->handlers->stop();
+    impl_->handlers->join();
   });
 }
 

@@ -194,6 +194,33 @@ TEST_F(ServerTest, HandlersOfDifferentConnectionsRunConcurrently) {
   EXPECT_LT(elapsed, std::chrono::milliseconds(1600));
 }
 
+// The network I/O runs apart from the handlers: with the only handler thread busy, another
+// connection is still read and its bad request refused at once; requests are answered when the
+// thread is free.
+TEST_F(ServerTest, IoGoesOnWhileEveryHandlerThreadIsBusy) {
+  ServerOptions o;
+  o.threads = 1;
+  o.max_header_bytes = 512;
+  StartServer(o);
+  std::string slow_answer;
+  std::thread slow(
+      [&] { slow_answer = Raw("GET /slow HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"); });
+  for (int i = 0; i < 200 && server_->active_connections() < 1; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the handler is running
+  const auto start = std::chrono::steady_clock::now();
+  std::string big =
+      Raw("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(2000, 'a') + "\r\n\r\n");
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_NE(big.find("431"), std::string::npos) << big;
+  EXPECT_LT(took, std::chrono::milliseconds(150));  // not after the 200 ms handler
+  std::string after = Raw("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(after.find("200 OK"), std::string::npos) << after;
+  slow.join();
+  EXPECT_NE(slow_answer.find("slow"), std::string::npos) << slow_answer;
+}
+
 TEST_F(ServerTest, ConnectionLimitAnswers503) {
   ServerOptions o;
   o.max_connections = 1;
