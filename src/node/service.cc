@@ -709,8 +709,7 @@ void NodeService::BeginGroup() {
   batch_outbox_.clear();
   batch_broken_ = OkStatus();
   log_stage_ = LogStage{};
-  group_profile_versions_.reset();
-  group_peer_states_.reset();
+  group_reads_.reset();
   group_requests_.clear();
 }
 
@@ -735,8 +734,7 @@ Status NodeService::PrefetchRequests(const std::vector<CombinedJob*>& group) {
 
 Status NodeService::EndGroup() {
   batch_open_ = false;
-  group_profile_versions_.reset();
-  group_peer_states_.reset();
+  group_reads_.reset();
   group_requests_.clear();
   LogStage stage = std::move(log_stage_);
   log_stage_ = LogStage{};
@@ -895,13 +893,11 @@ Status NodeService::SyncWal() {
   if (options_.before_sync) RETURN_IF_ERROR(options_.before_sync());
   if (sync_db_) {
     // PostgreSQL: a transaction with a transaction id commits with a commit record, and with
-    // synchronous_commit on it waits until the WAL is flushed up to it.
-    store::Transaction tx(sync_db_.get());
-    RETURN_IF_ERROR(tx.Begin());
+    // synchronous_commit on it waits until the WAL is flushed up to it. One statement in a
+    // transaction of its own (implicit: no BEGIN and COMMIT to run besides).
     ASSIGN_OR_RETURN(store::Statement * st,
                      sync_db_->Prepare("SELECT CAST(pg_current_xact_id() AS TEXT)"));
-    RETURN_IF_ERROR(st->RunPipelined());  // sent with the COMMIT: one round trip
-    RETURN_IF_ERROR(tx.Commit());
+    RETURN_IF_ERROR(st->Run());
     ++syncs_;
     return OkStatus();
   }
@@ -957,11 +953,11 @@ StatusOr<std::shared_ptr<const StateProfile>> NodeService::Profile(std::string_v
   if (batch_open_) {
     // In a group: the versions read at its start say whether the parsed profile kept here is
     // still the stored one.
-    if (!group_profile_versions_) {
-      ASSIGN_OR_RETURN(group_profile_versions_, writer_->store->ProfileVersions());
+    if (!group_reads_) {
+      ASSIGN_OR_RETURN(group_reads_, writer_->store->ReadGroupReads());
     }
-    auto version = group_profile_versions_->find(code);
-    if (version == group_profile_versions_->end()) return missing();
+    auto version = group_reads_->profile_versions.find(code);
+    if (version == group_reads_->profile_versions.end()) return missing();
     auto cached = profile_cache_.find(std::string(code));
     if (cached != profile_cache_.end() && cached->second.sha256 == version->second) {
       return cached->second.profile;
@@ -981,10 +977,10 @@ StatusOr<std::shared_ptr<const StateProfile>> NodeService::Profile(std::string_v
 
 StatusOr<bool> NodeService::PeerKnown(const std::string& state) {
   if (batch_open_) {
-    if (!group_peer_states_) {
-      ASSIGN_OR_RETURN(group_peer_states_, writer_->store->PeerStates());
+    if (!group_reads_) {
+      ASSIGN_OR_RETURN(group_reads_, writer_->store->ReadGroupReads());
     }
-    return group_peer_states_->count(state) != 0;
+    return group_reads_->peer_states.count(state) != 0;
   }
   ASSIGN_OR_RETURN(std::optional<store::PeerRecord> peer, writer_->store->GetPeer(state));
   return peer.has_value();

@@ -405,8 +405,7 @@ class NodeService {
   // Within a group, profiles and peers are read once (the group is one transaction, and what
   // it reads of them is read as of its start). GUARDED_BY(mu_)
   // What the group read at its start (SendGroupReads): every profile's version, every peer.
-  std::optional<std::map<std::string, std::string, std::less<>>> group_profile_versions_;
-  std::optional<std::set<std::string, std::less<>>> group_peer_states_;
+  std::optional<store::NodeStore::GroupReads> group_reads_;
   // The requests a group's jobs will load, read together at its start (PrefetchRequests); each
   // is taken once by LoadForUpdate, and dropped when a change of the group writes its request.
   std::map<std::string, std::pair<store::RequestRecord, int64_t>, std::less<>> group_requests_;

@@ -796,30 +796,30 @@ StatusOr<std::vector<PeerRecord>> NodeStore::ListPeers() {
 // --- what a group of writes reads at its start ---------------------------------------------
 
 namespace {
-constexpr std::string_view kProfileVersions = "SELECT code, sha256 FROM profiles";
-constexpr std::string_view kPeerStates = "SELECT state FROM peers";
+// Profiles (kind 0: code and version) and peers (kind 1: state), one statement for both.
+constexpr std::string_view kGroupReads =
+    "SELECT 0, code, sha256 FROM profiles UNION ALL SELECT 1, state, '' FROM peers";
 }  // namespace
 
 Status NodeStore::SendGroupReads() {
-  for (std::string_view sql : {kProfileVersions, kPeerStates}) {
-    ASSIGN_OR_RETURN(Statement * st, db_->Prepare(sql));
-    RETURN_IF_ERROR(st->SendRead());
+  ASSIGN_OR_RETURN(Statement * st, db_->Prepare(kGroupReads));
+  return st->SendRead();
+}
+
+StatusOr<NodeStore::GroupReads> NodeStore::ReadGroupReads() {
+  ASSIGN_OR_RETURN(Statement * st, db_->Prepare(kGroupReads));
+  GroupReads out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, st->Step());
+    if (!row) break;
+    if (st->Int64(0) == 0) {
+      out.profile_versions.emplace(st->Text(1), st->Text(2));
+    } else {
+      out.peer_states.insert(st->Text(1));
+    }
   }
-  return OkStatus();
-}
-
-StatusOr<std::map<std::string, std::string, std::less<>>> NodeStore::ProfileVersions() {
-  ASSIGN_OR_RETURN(Statement * st, db_->Prepare(kProfileVersions));
-  ASSIGN_OR_RETURN(auto rows, (Collect<std::pair<std::string, std::string>>(st, [](Statement* s) {
-                     return std::make_pair(s->Text(0), s->Text(1));
-                   })));
-  return std::map<std::string, std::string, std::less<>>(rows.begin(), rows.end());
-}
-
-StatusOr<std::set<std::string, std::less<>>> NodeStore::PeerStates() {
-  ASSIGN_OR_RETURN(Statement * st, db_->Prepare(kPeerStates));
-  ASSIGN_OR_RETURN(auto rows, Collect<std::string>(st, [](Statement* s) { return s->Text(0); }));
-  return std::set<std::string, std::less<>>(rows.begin(), rows.end());
+  st->Reset();
+  return out;
 }
 
 // --- inbox ---------------------------------------------------------------------------------

@@ -233,12 +233,15 @@ class NodeStore {
   StatusOr<std::vector<PeerRecord>> ListPeers();
 
   // --- what a group of writes reads at its start ---
-  // Starts reading the (code, sha256) of every profile and the state of every peer
-  // (Statement::SendRead: on PostgreSQL they travel with the transaction's next round trip);
-  // ProfileVersions() and PeerStates() then return them (reading them now if not sent).
+  struct GroupReads {
+    std::map<std::string, std::string, std::less<>> profile_versions;  // code -> sha256
+    std::set<std::string, std::less<>> peer_states;
+  };
+  // Starts reading the (code, sha256) of every profile and the state of every peer, in one
+  // statement (Statement::SendRead: on PostgreSQL it travels with the transaction's next round
+  // trip); ReadGroupReads() then returns them (reading them now if not sent).
   Status SendGroupReads();
-  StatusOr<std::map<std::string, std::string, std::less<>>> ProfileVersions();
-  StatusOr<std::set<std::string, std::less<>>> PeerStates();
+  StatusOr<GroupReads> ReadGroupReads();
 
   // --- inbox ---
   Status InsertInbox(const InboxRecord& r);  // kAlreadyExists for a known message id
