@@ -55,7 +55,7 @@ for s in XA XB; do
   args=(init "$work/$s" --state "$s" --listen 127.0.0.1:0 --disclose immediate)
   url=$(db_for "$lower"); [ -n "$url" ] && args+=(--database "$url")
   "$comity" "${args[@]}" >"$work/$s.init.json" 2>/dev/null
-  # Server threads for the concurrent clients and the peer's deliveries (limits.threads;
+  # Handler threads for the concurrent clients and the peer's deliveries (limits.threads;
   # COMITY_BENCH_THREADS, default 16 as in a new node).
   sed -i "s/^threads = .*/threads = ${COMITY_BENCH_THREADS:-16}/" "$work/$s/comity.toml"
 done
