@@ -84,7 +84,14 @@ pg_cpu_ms() {
   for p in $(pgrep -x postgres 2>/dev/null); do total=$((total + $(cpu_ms "$p"))); done
   echo "$total"
 }
-cpu_snapshot() { echo "$(cpu_ms "${pids[0]}") $(cpu_ms "${pids[1]}") $(pg_cpu_ms)"; }
+# Context switches (voluntary and not) of every thread of a process so far.
+switches() {
+  cat /proc/"$1"/task/*/status 2>/dev/null |
+    awk '/^(nonvoluntary|voluntary)_ctxt_switches:/ { s += $2 } END { print s + 0 }'
+}
+cpu_snapshot() {
+  echo "$(cpu_ms "${pids[0]}") $(cpu_ms "${pids[1]}") $(pg_cpu_ms) $(switches "${pids[0]}") $(switches "${pids[1]}")"
+}
 ( for _ in $(seq 1 60000); do [ -e "$work/drafted" ] && break; sleep 0.01; done
   cpu_snapshot >"$work/cpu_start" ) &
 watcher=$!
@@ -140,8 +147,8 @@ per() { awk -v u="$1" -v s="$2" -v n="$n" 'BEGIN { printf "%.2f ms (%.0f%% kerne
 echo "  CPU per request (whole run, drafting included): XA $(per "$xa_user" "$xa_sys"), XB $(per "$xb_user" "$xb_sys")"
 # While submitting: what each part costs per request, and the throughput that all of it
 # together allows on this machine's cores (the load tool's own CPU not counted).
-read -r a0 b0 p0 <"$work/cpu_start"
-read -r a1 b1 p1 <"$work/cpu_end"
+read -r a0 b0 p0 sa0 sb0 <"$work/cpu_start"
+read -r a1 b1 p1 sa1 sb1 <"$work/cpu_end"
 [ "$database" = sqlite ] && p1=$p0  # another cluster on the machine is not this run's
 awk -v n="$n" -v a=$((a1 - a0)) -v b=$((b1 - b0)) -v p=$((p1 - p0)) -v cores="$(nproc)" \
   -v pg="$([ "$database" = sqlite ] && echo 0 || echo 1)" 'BEGIN {
@@ -149,6 +156,11 @@ awk -v n="$n" -v a=$((a1 - a0)) -v b=$((b1 - b0)) -v p=$((p1 - p0)) -v cores="$(
     printf "  CPU per request while submitting: XA %.2f ms, XB %.2f ms", a / n, b / n
     if (pg) printf ", PostgreSQL %.2f ms (its processes on this machine)", p / n
     printf "; together %.2f ms: at most %.0f requests/s on %d cores\n", t, cores * 1000 / t, cores
+  }'
+# Threads handing work to each other cost CPU per request as well (bench/README.md, "CPU per
+# request rises as the load falls"): how often the nodes' threads were switched out.
+awk -v n="$n" -v a=$((sa1 - sa0)) -v b=$((sb1 - sb0)) 'BEGIN {
+    printf "  context switches per request while submitting: XA %.1f, XB %.1f\n", a / n, b / n
   }'
 counter() { curl -sf "$1/metrics" | awk -v m="$2" '$1 == m { print $2 }'; }
 each() { awk -v a="$1" -v n="$n" 'BEGIN { printf "%.2f", a / n }'; }
