@@ -226,11 +226,10 @@ struct Server::Impl {
   std::once_flag stopped;
   bool started = false;
 
-  // I/O threads: two (one when the server has one thread in all). The concurrency hint is at
-  // least 2: a hint of 1 tells Asio that one thread runs the context.
-  static int IoThreads(int threads) { return std::clamp(threads, 1, 2); }
-  Impl(ServerOptions o, Router r)
-      : options(std::move(o)), router(std::move(r)), ioc(std::max(2, IoThreads(options.threads))) {}
+  // Two I/O threads (see Start). The concurrency hint says so: a hint of 1 would tell Asio that
+  // one thread runs the context.
+  static constexpr int kIoThreads = 2;
+  Impl(ServerOptions o, Router r) : options(std::move(o)), router(std::move(r)), ioc(kIoThreads) {}
   void DoAccept();
 };
 
@@ -523,8 +522,9 @@ Status Server::Start() {
   impl_->started = true;
   impl_->handlers.emplace(static_cast<size_t>(std::max(1, impl_->options.threads)));
   impl_->DoAccept();
-  int n = Impl::IoThreads(impl_->options.threads);
-  for (int i = 0; i < n; ++i) impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+  for (int i = 0; i < Impl::kIoThreads; ++i) {
+    impl_->threads.emplace_back([this] { impl_->ioc.run(); });
+  }
   return OkStatus();
 }
 

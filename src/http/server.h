@@ -14,7 +14,7 @@
 // Every limit is explicit in ServerOptions: request body bytes (413), header bytes (431), time
 // to receive a request's header (408 / close), idle keep-alive time, concurrent connections
 // (503 with Retry-After beyond it). Handlers run on a pool of `threads` threads, apart from the
-// (at most two) threads that do the network I/O, so a handler may block (on a database, say);
+// two threads that do the network I/O, so a handler may block (on a database, say);
 // they must be thread-safe and never throw (an escaping exception becomes a 500 and is logged).
 // The observer runs on the handler's thread, right after the handler.
 //
@@ -102,7 +102,7 @@ class Router {
 struct ServerOptions {
   std::string address = "127.0.0.1";
   uint16_t port = 0;  // 0: the kernel picks a free port
-  int threads = 4;    // handler threads (the I/O threads are apart: at most two)
+  int threads = 4;    // handler threads (the two I/O threads are apart)
   size_t max_body_bytes = 1 << 20;
   // Other body limits for given paths (exact match of the path, without the query), e.g. the
   // federation inbox, whose envelopes may exceed what the API accepts (413 beyond them too).
