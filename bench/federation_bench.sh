@@ -165,6 +165,7 @@ awk -v n="$n" -v a=$((sa1 - sa0)) -v b=$((sb1 - sb0)) 'BEGIN {
 counter() { curl -sf "$1/metrics" | awk -v m="$2" '$1 == m { print $2 }'; }
 each() { awk -v a="$1" -v n="$n" 'BEGIN { printf "%.2f", a / n }'; }
 echo "  durability syncs per request (whole run): XA $(each "$(counter "$xa" comity_durability_syncs_total)"), XB $(each "$(counter "$xb" comity_durability_syncs_total)")"
+echo "  groups of writes per request (whole run): XA $(each "$(counter "$xa" comity_write_groups_total)"), XB $(each "$(counter "$xb" comity_write_groups_total)"); of which waited for more: XA $(each "$(counter "$xa" comity_write_lingers_total)"), XB $(each "$(counter "$xb" comity_write_lingers_total)")"
 if [ "$database" != sqlite ]; then
   echo "  round trips to PostgreSQL per request (whole run): XA $(each "$(counter "$xa" comity_database_round_trips_total)"), XB $(each "$(counter "$xb" comity_database_round_trips_total)")"
 fi

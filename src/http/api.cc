@@ -293,6 +293,10 @@ Api::Api(node::NodeService* service, ApiOptions options, http::Metrics* metrics)
                      "Round trips to PostgreSQL (each a wait for the server; 0 on SQLite)");
   metrics_->Describe("comity_durability_syncs_total", "counter",
                      "Syncs that made a group of commits durable");
+  metrics_->Describe("comity_write_groups_total", "counter",
+                     "Groups of writes committed together (a lone write is a group of one)");
+  metrics_->Describe("comity_write_lingers_total", "counter",
+                     "Groups whose leader waited briefly for more writes first");
 }
 
 std::vector<std::string> Api::RolesFor(Permission p) {
@@ -977,6 +981,8 @@ Response Api::Metrics() {
   metrics_->Set("comity_database_round_trips_total", {},
                 static_cast<double>(stats->database_round_trips));
   metrics_->Set("comity_durability_syncs_total", {}, static_cast<double>(stats->durability_syncs));
+  metrics_->Set("comity_write_groups_total", {}, static_cast<double>(stats->write_groups));
+  metrics_->Set("comity_write_lingers_total", {}, static_cast<double>(stats->write_lingers));
   return TextResponse(200, metrics_->Render(), "text/plain; version=0.0.4");
 }
 

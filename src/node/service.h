@@ -41,6 +41,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -101,6 +102,14 @@ struct ServiceOptions {
   // on another connection (which flushes the WAL past them) serves the group. Off: every
   // commit is durable on its own.
   bool group_commit = true;
+  // Combined writes (service.cc): a leader that finds fewer than 4 writes queued waits this
+  // long for more (or until a group is full) — only while writes arrive less than twice this
+  // far apart on average and writes have met (two in the queue, or in the last group), so a
+  // lightly loaded node, or one client writing one thing after another, never waits. A
+  // moderately loaded node so
+  // forms fewer, larger groups: a group's transaction, log append, signed checkpoint and sync
+  // are shared by more writes. 0: never wait (0..10 ms).
+  std::chrono::microseconds group_linger{1000};
   // Fault injection for tests: wraps the writer's log storage.
   std::function<std::unique_ptr<tlog::LogStorage>(std::unique_ptr<tlog::LogStorage>)>
       wrap_writer_log_storage;
@@ -185,7 +194,19 @@ struct NodeStats {
   // syncs that made groups of commits durable.
   uint64_t database_round_trips = 0;
   uint64_t durability_syncs = 0;
+  uint64_t write_groups = 0;   // groups of combined writes led (a lone write is one)
+  uint64_t write_lingers = 0;  // of which waited for more writes first
 };
+
+// Combined writes: whether a leader that finds `queued` writes in the queue (its own included)
+// waits for more (ServiceOptions::group_linger), given the average gap between writes and the
+// size of the last group. Only below kLingerBelow writes — a group's own costs are then shared
+// by few, and one more write lowers each one's share the most — while writes come at most twice
+// the wait apart, and when two writes have met (two queued, or the last group). Exposed for
+// tests.
+inline constexpr size_t kLingerBelow = 4;
+bool ShouldLinger(std::chrono::microseconds linger, size_t queued, int64_t average_gap_us,
+                  size_t last_group);
 
 class NodeService {
  public:
@@ -284,6 +305,10 @@ class NodeService {
   uint64_t durability_syncs() const { return syncs_.load(); }
   // Writes that were committed in a group with others (combined writes; for tests and metrics).
   uint64_t combined_writes() const { return combined_writes_.load(); }
+  // Groups of writes led (a lone write counts as one), and how many of them waited for more
+  // writes first (ServiceOptions::group_linger; tests and metrics).
+  uint64_t write_groups() const { return write_groups_.load(); }
+  uint64_t write_lingers() const { return lingers_.load(); }
 
   StateCode state() const { return options_.state; }
   const Clock& clock() const { return *options_.clock; }
@@ -303,6 +328,9 @@ class NodeService {
   template <typename T, typename F>
   StatusOr<T> Combined(F f, bool urgent = false, std::string_view loads = {}, bool grouped = false);
   void RunCombined(CombinedJob* job);
+  // As the leader, with fewer writes queued than a group may take: waits for more (see
+  // ServiceOptions::group_linger). Requires comb_mu_ (held by `lock`; released while waiting).
+  void Linger(std::unique_lock<std::mutex>& lock);
   // Writes `group`; returns the messages it placed in the outbox, durable, for the outbox
   // listener (called once the next group may start).
   std::vector<store::OutboxMessage> LeadCombined(const std::vector<CombinedJob*>& group);
@@ -417,6 +445,16 @@ class NodeService {
   std::mutex comb_mu_;
   std::deque<CombinedJob*> comb_queue_;  // GUARDED_BY(comb_mu_)
   bool comb_leading_ = false;            // GUARDED_BY(comb_mu_)
+  // The leader's wait for more writes (Linger): the queue length that ends it (0: no wait).
+  size_t comb_want_ = 0;  // GUARDED_BY(comb_mu_)
+  std::condition_variable comb_grown_;
+  // When the last write was queued, and the average gap between writes (an exponentially
+  // weighted moving average, in µs). GUARDED_BY(comb_mu_)
+  std::chrono::steady_clock::time_point comb_last_arrival_{};
+  int64_t comb_gap_us_ = 1'000'000;
+  size_t comb_last_group_ = 0;             // writes in the last group led; GUARDED_BY(comb_mu_)
+  std::atomic<uint64_t> write_groups_{0};  // groups led (a lone write is a group of one)
+  std::atomic<uint64_t> lingers_{0};       // waits for more writes (Linger)
   std::atomic<uint64_t> combined_writes_{0};
   std::unique_ptr<Connection> writer_;
   std::unique_ptr<tlog::Log> log_;

@@ -663,6 +663,9 @@ TEST_P(ApiTest, MetricsCountRequestsLatencyOverdueAndOutbox) {
     EXPECT_GT(counter("comity_database_round_trips_total"), 0);
   }
   EXPECT_GE(counter("comity_durability_syncs_total"), 0);
+  // The draft was written: at least one group of writes; none waited for more (one client).
+  EXPECT_GE(counter("comity_write_groups_total"), 1);
+  EXPECT_EQ(counter("comity_write_lingers_total"), 0);
   auto health = Call("GET", "/healthz", "");
   EXPECT_EQ(json::parse(health.body).at("status"), "ok");
 }

@@ -550,6 +550,87 @@ TEST(GroupCommitTest, ReadersNeverWaitForeverAndSeeWhatWasCommitted) {
   writer.join();
 }
 
+// --- waiting for more writes (ServiceOptions::group_linger) ---------------------------------
+
+TEST(GroupLingerTest, OnlyFewQueuedWritesThatComeCloseTogetherAndHaveMetWait) {
+  using std::chrono::microseconds;
+  const microseconds ms(1000);
+  EXPECT_TRUE(ShouldLinger(ms, 2, 500, 1));    // two queued, 0.5 ms apart
+  EXPECT_TRUE(ShouldLinger(ms, 1, 500, 2));    // alone now, but the last group had two
+  EXPECT_TRUE(ShouldLinger(ms, 3, 2000, 0));   // at the bound: twice the wait apart
+  EXPECT_FALSE(ShouldLinger(ms, 1, 500, 1));   // one client writing one thing after another
+  EXPECT_FALSE(ShouldLinger(ms, 2, 2001, 2));  // writes further apart
+  EXPECT_FALSE(ShouldLinger(ms, kLingerBelow, 100, 8));    // enough to share a group already
+  EXPECT_FALSE(ShouldLinger(microseconds(0), 2, 100, 2));  // waiting turned off
+  EXPECT_FALSE(ShouldLinger(ms, 2, 1'000'000, 2));         // a node at rest
+}
+
+std::unique_ptr<ServiceFixture> LingerFixture(std::chrono::microseconds linger) {
+  return std::make_unique<ServiceFixture>("XA", Disclosure::kEmbargo, nullptr, "", nullptr,
+                                          [linger](ServiceOptions& o) { o.group_linger = linger; });
+}
+
+// `threads` threads drafting `each` requests as fast as they can: how many succeeded.
+int DraftConcurrently(ServiceFixture& f, int threads, int each) {
+  std::atomic<int> ok{0};
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&] {
+      for (int i = 0; i < each; ++i) {
+        if (f.service->CreateDraft(kOfficer, boost::json::serialize(DraftBody("XA", "XB"))).ok()) {
+          ++ok;
+        }
+      }
+    });
+  }
+  for (auto& w : workers) w.join();
+  return ok.load();
+}
+
+TEST(GroupLingerTest, ConcurrentWritersWaitForEachOtherAndShareGroups) {
+  // Three writers: never four queued, so every leader that has met another may wait.
+  auto f = LingerFixture(std::chrono::milliseconds(5));  // wide: sanitizer builds are slow
+  constexpr int kThreads = 3, kEach = 40;
+  EXPECT_EQ(DraftConcurrently(*f, kThreads, kEach), kThreads * kEach);
+  EXPECT_GT(f->service->write_lingers(), 0u) << "no leader waited for more writes";
+  EXPECT_LE(f->service->write_lingers(), f->service->write_groups());
+  EXPECT_LT(f->service->write_groups(), static_cast<uint64_t>(kThreads * kEach))
+      << "no two writes shared a group";
+  EXPECT_EQ(f->service->LogState().value().size, static_cast<uint64_t>(kThreads * kEach));
+}
+
+TEST(GroupLingerTest, NobodyWaitsWhenItIsTurnedOff) {
+  auto f = LingerFixture(std::chrono::microseconds(0));
+  EXPECT_EQ(DraftConcurrently(*f, 3, 40), 120);
+  EXPECT_EQ(f->service->write_lingers(), 0u);
+  EXPECT_GT(f->service->write_groups(), 0u);
+}
+
+TEST(GroupLingerTest, OneClientWritingOneThingAfterAnotherNeverWaits) {
+  auto f = LingerFixture(std::chrono::milliseconds(1));  // the default
+  EXPECT_EQ(DraftConcurrently(*f, 1, 60), 60);
+  EXPECT_EQ(f->service->write_lingers(), 0u) << "a lone client was made to wait";
+  EXPECT_EQ(f->service->write_groups(), 60u);  // each draft its own group
+}
+
+TEST(GroupLingerTest, AWaitOutsideItsRangeIsRefused) {
+  for (const std::chrono::microseconds bad :
+       {std::chrono::microseconds(-1), std::chrono::microseconds(10'001)}) {
+    ServiceFixture base("XA");
+    ServiceOptions o;
+    o.state = StateCode{{'X', 'A'}};
+    o.rules = testing::RuleBase();
+    o.open_database = [u = base.url] { return store::Database::Connect(u); };
+    o.open_log_storage = OpenNodeLogStorage;
+    o.group_linger = bad;
+    auto svc = NodeService::Open(std::move(o));
+    ASSERT_FALSE(svc.ok());
+    EXPECT_EQ(svc.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(svc.status().message().find("between 0 and 10 ms"), std::string::npos)
+        << svc.status().ToString();
+  }
+}
+
 class RecordDeliveriesTest : public ::testing::Test {
  protected:
   RecordDeliveriesTest() {

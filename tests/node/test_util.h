@@ -110,7 +110,8 @@ struct ServiceFixture {
       std::string state_code, Disclosure disclosure = Disclosure::kEmbargo,
       std::function<std::unique_ptr<tlog::LogStorage>(std::unique_ptr<tlog::LogStorage>)> wrap =
           nullptr,
-      std::string database_url = "", std::function<Status()> before_sync = nullptr)
+      std::string database_url = "", std::function<Status()> before_sync = nullptr,
+      std::function<void(ServiceOptions&)> tweak = nullptr)
       : state(std::move(state_code)),
         url(database_url.empty() ? dir / "comity.db" : std::move(database_url)) {
     {
@@ -133,6 +134,7 @@ struct ServiceFixture {
     o.readers = 2;
     o.wrap_writer_log_storage = std::move(wrap);
     o.before_sync = std::move(before_sync);
+    if (tweak) tweak(o);
     auto svc = NodeService::Open(std::move(o));
     if (!svc.ok()) {
       std::fprintf(stderr, "service: %s\n", svc.status().ToString().c_str());
