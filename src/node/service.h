@@ -102,13 +102,12 @@ struct ServiceOptions {
   // on another connection (which flushes the WAL past them) serves the group. Off: every
   // commit is durable on its own.
   bool group_commit = true;
-  // Combined writes (service.cc): a leader that finds fewer than 4 writes queued waits this
-  // long for more (or until a group is full) — only while writes arrive less than twice this
-  // far apart on average and writes have met (two in the queue, or in the last group), so a
-  // lightly loaded node, or one client writing one thing after another, never waits. A
-  // moderately loaded node so
-  // forms fewer, larger groups: a group's transaction, log append, signed checkpoint and sync
-  // are shared by more writes. 0: never wait (0..10 ms).
+  // Combined writes (service.cc): a leader that finds fewer than kLingerBelow writes queued
+  // waits this long for more (or until a group is full) — only while writes arrive at most
+  // twice this far apart on average and writes have met (two in the queue, or in the last
+  // group), so a lightly loaded node, or one client writing one thing after another, never
+  // waits. A moderately loaded node so forms fewer, larger groups: a group's transaction, log
+  // append, signed checkpoint and sync are shared by more writes. 0: never wait (0..10 ms).
   std::chrono::microseconds group_linger{1000};
   // Fault injection for tests: wraps the writer's log storage.
   std::function<std::unique_ptr<tlog::LogStorage>(std::unique_ptr<tlog::LogStorage>)>
