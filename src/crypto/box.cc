@@ -10,6 +10,9 @@ namespace comity::crypto {
 static_assert(crypto_box_PUBLICKEYBYTES == kX25519KeySize);
 static_assert(crypto_box_SECRETKEYBYTES == kX25519KeySize);
 static_assert(crypto_box_SEALBYTES == kSealedBoxOverhead);
+static_assert(crypto_box_NONCEBYTES == kBoxNonceSize);
+static_assert(crypto_box_NONCEBYTES + crypto_box_MACBYTES == kBoxOverhead);
+static_assert(crypto_box_BEFORENMBYTES == 32);
 
 X25519PrivateKey X25519PrivateKey::Generate() {
   internal::EnsureSodium();
@@ -51,6 +54,39 @@ StatusOr<std::string> OpenSealedBox(const X25519PrivateKey& recipient, ByteSpan 
                            sealed.size(), recipient.public_key().data(),
                            recipient.secret().data()) != 0) {
     return DataLossError("sealed box does not open: not sealed to this key, or modified");
+  }
+  return out;
+}
+
+StatusOr<BoxKey> BoxKey::Agree(const X25519PublicKey& theirs, const X25519PrivateKey& mine) {
+  internal::EnsureSodium();
+  BoxKey k;
+  if (crypto_box_beforenm(k.key_.data(), theirs.data(), mine.secret().data()) != 0) {
+    return InvalidArgumentError("no key can be agreed with this X25519 public key");
+  }
+  return k;
+}
+
+BoxKey::~BoxKey() { SecureWipe(key_.data(), key_.size()); }
+
+std::string BoxKey::Box(ByteSpan plaintext) const {
+  std::string out(plaintext.size() + kBoxOverhead, '\0');
+  auto* p = reinterpret_cast<unsigned char*>(out.data());
+  randombytes_buf(p, kBoxNonceSize);
+  crypto_box_easy_afternm(p + kBoxNonceSize, plaintext.data(), plaintext.size(), p, key_.data());
+  return out;
+}
+
+StatusOr<std::string> BoxKey::Open(ByteSpan boxed) const {
+  if (boxed.size() < kBoxOverhead) {
+    return DataLossError("box of " + std::to_string(boxed.size()) +
+                         " bytes is shorter than its 40-byte overhead");
+  }
+  std::string out(boxed.size() - kBoxOverhead, '\0');
+  if (crypto_box_open_easy_afternm(reinterpret_cast<unsigned char*>(out.data()),
+                                   boxed.data() + kBoxNonceSize, boxed.size() - kBoxNonceSize,
+                                   boxed.data(), key_.data()) != 0) {
+    return DataLossError("box does not open: not made with this key, or modified");
   }
   return out;
 }

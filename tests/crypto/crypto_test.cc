@@ -173,6 +173,37 @@ TEST(SealedBox, RoundTripAndRefusals) {
   EXPECT_EQ(*OpenSealedBox(alice, AsBytes(SealBox(alice.public_key(), AsBytes("")))), "");
 }
 
+TEST(BoxKey, BothSidesAgreeAndEachBoxOpensOnlyWithTheKey) {
+  auto recipient = X25519PrivateKey::Generate();
+  auto ephemeral = X25519PrivateKey::Generate();
+  auto mallory = X25519PrivateKey::Generate();
+  auto sender = BoxKey::Agree(recipient.public_key(), ephemeral);
+  auto receiver = BoxKey::Agree(ephemeral.public_key(), recipient);
+  ASSERT_TRUE(sender.ok() && receiver.ok());
+  const std::string one = sender->Box(AsBytes("one"));
+  const std::string two = sender->Box(AsBytes("one"));
+  EXPECT_EQ(one.size(), 3 + kBoxOverhead);
+  EXPECT_NE(one, two);  // a fresh nonce for every box
+  EXPECT_EQ(*receiver->Open(AsBytes(one)), "one");
+  EXPECT_EQ(*receiver->Open(AsBytes(two)), "one");
+  EXPECT_EQ(*receiver->Open(AsBytes(sender->Box(AsBytes("")))), "");
+  // Another key pair's agreement, a changed byte (nonce or ciphertext), a short box.
+  auto other = BoxKey::Agree(ephemeral.public_key(), mallory);
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ(other->Open(AsBytes(one)).status().code(), StatusCode::kDataLoss);
+  for (size_t at : {size_t{0}, kBoxNonceSize, one.size() - 1}) {
+    std::string tampered = one;
+    tampered[at] ^= 1;
+    EXPECT_EQ(receiver->Open(AsBytes(tampered)).status().code(), StatusCode::kDataLoss) << at;
+  }
+  auto shortbox = receiver->Open(AsBytes(one.substr(0, kBoxOverhead - 1)));
+  ASSERT_FALSE(shortbox.ok());
+  EXPECT_NE(shortbox.status().message().find("shorter"), std::string::npos);
+  // A public key of small order (here all zeros) agrees on nothing.
+  EXPECT_EQ(BoxKey::Agree(X25519PublicKey{}, recipient).status().code(),
+            StatusCode::kInvalidArgument);
+}
+
 TEST(Aead, RoundTripAndTamperDetection) {
   AeadKey key = RandomArray<kAeadKeySize>();
   AeadNonce nonce = RandomArray<kAeadNonceSize>();
