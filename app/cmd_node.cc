@@ -173,6 +173,7 @@ Status RunServe(const Options& o) {
   so.max_body_bytes = static_cast<size_t>(config.max_body_bytes);
   so.body_limit_for_path[federation::kInboxPath] = federation->InboxBodyLimit();
   so.body_limit_for_path[federation::kInboxBatchPath] = federation::kMaxBatchBytes;
+  so.body_limit_for_path[federation::kInboxSignedBatchPath] = federation::kMaxBatchBytes;
   so.max_header_bytes = static_cast<size_t>(config.max_header_bytes);
   so.header_timeout = std::chrono::milliseconds(config.header_timeout_ms);
   so.body_timeout = std::chrono::milliseconds(config.body_timeout_ms);

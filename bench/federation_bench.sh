@@ -166,6 +166,9 @@ counter() { curl -sf "$1/metrics" | awk -v m="$2" '$1 == m { print $2 }'; }
 each() { awk -v a="$1" -v n="$n" 'BEGIN { printf "%.2f", a / n }'; }
 echo "  durability syncs per request (whole run): XA $(each "$(counter "$xa" comity_durability_syncs_total)"), XB $(each "$(counter "$xb" comity_durability_syncs_total)")"
 echo "  groups of writes per request (whole run): XA $(each "$(counter "$xa" comity_write_groups_total)"), XB $(each "$(counter "$xb" comity_write_groups_total)"); of which waited for more: XA $(each "$(counter "$xa" comity_write_lingers_total)"), XB $(each "$(counter "$xb" comity_write_lingers_total)")"
+# How many messages each request to XB's inbox carried (batches: docs/federation.md).
+posts=$(curl -sf "$xb/metrics" | awk '/^comity_http_requests_total/ && /route="\/federation\/v1\/inbox/ { s += $2 } END { print s + 0 }')
+echo "  requests to XB's inbox: $posts, $(awk -v n="$n" -v p="$posts" 'BEGIN { printf "%.1f", n / (p + 1e-9) }') messages each"
 if [ "$database" != sqlite ]; then
   echo "  round trips to PostgreSQL per request (whole run): XA $(each "$(counter "$xa" comity_database_round_trips_total)"), XB $(each "$(counter "$xb" comity_database_round_trips_total)")"
 fi

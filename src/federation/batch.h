@@ -10,6 +10,8 @@
 // Each envelope is the exact text that POST /federation/v1/inbox takes, and each result is what
 // that endpoint would have answered for it, in the same order: a batch changes the transport
 // (and lets the receiver apply the accepted messages in one transaction), not the meaning.
+// POST /federation/v1/inbox/signed-batch takes and answers the same documents, with envelopes
+// and receipts signed together (envelope.h, SealEnvelopes and SignReceipts).
 #pragma once
 
 #include <span>
@@ -22,6 +24,9 @@
 namespace comity::federation {
 
 inline constexpr char kInboxBatchPath[] = "/federation/v1/inbox/batch";
+// The same documents, but the envelopes may be signed together (SealEnvelopes) and the receipts
+// of the messages accepted are signed together (SignReceipts): one signature each way per batch.
+inline constexpr char kInboxSignedBatchPath[] = "/federation/v1/inbox/signed-batch";
 inline constexpr size_t kMaxBatchEnvelopes = 256;
 inline constexpr size_t kMaxBatchBytes = 4 << 20;  // the whole batch on the wire
 

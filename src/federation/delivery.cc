@@ -181,8 +181,8 @@ Attempt DeliveryWorker::Fail(const OutgoingMessage& m, Status why) {
 }
 
 StatusOr<Receipt> DeliveryWorker::CheckReceipt(const OutgoingMessage& m, const PeerInfo& p,
-                                               std::string_view text) {
-  StatusOr<Receipt> receipt = VerifyReceipt(text, p.keys, m.message_id);
+                                               std::string_view text, BatchMemo* memo) {
+  StatusOr<Receipt> receipt = VerifyReceipt(text, p.keys, m.message_id, memo);
   if (!receipt.ok()) {
     return UnauthenticatedError("the receipt from " + m.recipient +
                                 " does not verify: " + receipt.status().message());
@@ -269,19 +269,42 @@ void DeliveryWorker::DeliverBatch(std::vector<OutgoingMessage>& batch,
   if (!*peer)
     return fail_all(FailedPreconditionError("no peer " + recipient + " in the trust list"));
   const PeerInfo& p = **peer;
+  bool together = false;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    together = sign_each_.count(recipient) == 0;
+  }
   const std::string checkpoint = Checkpoint();
   const Timestamp now = clock_.Now();
-  std::vector<std::string> wires;
-  wires.reserve(batch.size());
-  size_t size = 0;
+  std::vector<Message> messages;
+  messages.reserve(batch.size());
   for (const OutgoingMessage& m : batch) {
-    wires.push_back(
-        SealEnvelope(me_, p.keys, Message{m.message_id, m.kind, m.body, checkpoint}, now));
-    size = SerializedBatchSize(size, wires.back());
+    messages.push_back(Message{m.message_id, m.kind, m.body, checkpoint});
   }
+  std::vector<std::string> wires;
+  if (together) {
+    wires = SealEnvelopes(me_, p.keys, messages, now);
+  } else {
+    wires.reserve(batch.size());
+    for (const Message& m : messages) wires.push_back(SealEnvelope(me_, p.keys, m, now));
+  }
+  size_t size = 0;
+  for (const std::string& w : wires) size = SerializedBatchSize(size, w);
   if (size > kMaxBatchBytes) return one_by_one();  // bodies larger than the sender guessed
-  StatusOr<TransportResponse> resp = transport_->Post(
-      p.url, kInboxBatchPath, SerializeEnvelopeBatch(wires), options_.attempt_timeout);
+  StatusOr<TransportResponse> resp =
+      transport_->Post(p.url, together ? kInboxSignedBatchPath : kInboxBatchPath,
+                       SerializeEnvelopeBatch(wires), options_.attempt_timeout);
+  if (together && resp.ok() && (resp->status == 404 || resp->status == 405)) {
+    spdlog::info(
+        "delivery: {} does not take signed batches; sending to it batches of envelopes "
+        "signed one by one",
+        recipient);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      sign_each_.insert(recipient);
+    }
+    return DeliverBatch(batch, answered);
+  }
   if (resp.ok() && (resp->status == 404 || resp->status == 405)) {
     spdlog::info("delivery: {} does not take batches; sending to it one message at a time",
                  recipient);
@@ -302,6 +325,7 @@ void DeliveryWorker::DeliverBatch(std::vector<OutgoingMessage>& batch,
   std::vector<std::pair<std::string, std::string>> receipts;
   std::vector<size_t> which;
   bool offered = false;
+  BatchMemo memo;  // the receipts' batch signature, verified once
   for (size_t i = 0; i < batch.size(); ++i) {
     const OutgoingMessage& m = batch[i];
     BatchResult& r = (*results)[i];
@@ -309,7 +333,7 @@ void DeliveryWorker::DeliverBatch(std::vector<OutgoingMessage>& batch,
       Fail(m, PeerError(recipient, r.status, r.code, r.message));
       continue;
     }
-    StatusOr<Receipt> receipt = CheckReceipt(m, p, r.receipt);
+    StatusOr<Receipt> receipt = CheckReceipt(m, p, r.receipt, &memo);
     if (!receipt.ok()) {
       Fail(m, receipt.status());
       continue;

@@ -30,10 +30,13 @@
 // due after a failed recording) waits at most that long.
 //
 // Batches: a sender takes up to batch_max messages waiting for one peer and, when it has more
-// than one, POSTs them together to <peer url>/federation/v1/inbox/batch (federation/batch.h);
-// each envelope, receipt and failure is still its own, and the receipts of a batch are recorded
-// in one transaction. A peer that answers the batch path with 404 or 405 (an older node) gets
-// its messages one by one from then on. So under load a few requests carry many messages,
+// than one, POSTs them together to <peer url>/federation/v1/inbox/signed-batch
+// (federation/batch.h), the envelopes signed together and the receipts coming back signed
+// together (one signature each way, each envelope and receipt still verifiable on its own); each
+// envelope, receipt and failure is still its own, and the receipts of a batch are recorded in
+// one transaction. A peer that answers that path with 404 or 405 (an older node) gets batches
+// signed envelope by envelope at /federation/v1/inbox/batch from then on, and one that answers
+// that path so too gets its messages one by one. So under load a few requests carry many messages,
 // while a lone message goes at once.
 // Thread-safe.
 #pragma once
@@ -119,7 +122,7 @@ class DeliveryWorker {
   Attempt Fail(const OutgoingMessage& m, Status why);
   // Checks a receipt for `m` from peer `p`: signed by it, for this message, to us, for this body.
   StatusOr<Receipt> CheckReceipt(const OutgoingMessage& m, const PeerInfo& p,
-                                 std::string_view receipt);
+                                 std::string_view receipt, BatchMemo* memo = nullptr);
   // Records verified receipts; receipts that arrive while one batch is being recorded go
   // together into the next (OutboxPort::RecordDeliveries: one transaction for all) — unless the
   // outbox combines concurrent records itself (OutboxPort::CombinesConcurrentRecords), when
@@ -146,6 +149,7 @@ class DeliveryWorker {
   std::map<std::string, std::deque<OutgoingMessage>> queues_;  // per peer; GUARDED_BY(mu_)
   size_t queued_ = 0;                                          // in queues_; GUARDED_BY(mu_)
   std::set<std::string> single_;         // peers without the batch path; GUARDED_BY(mu_)
+  std::set<std::string> sign_each_;      // peers without the signed-batch path; GUARDED_BY(mu_)
   std::set<std::string> in_flight_;      // message ids queued or being sent; GUARDED_BY(mu_)
   std::map<std::string, int> per_peer_;  // attempts in flight per peer; GUARDED_BY(mu_)
   std::thread dispatcher_;

@@ -13,14 +13,24 @@
 // oversize, malformed, wrong recipient, unknown sender, bad signature, stale or future time,
 // undecryptable body. Deduplication by message id needs storage and is the inbox's job.
 //
-// Thread-safe: free functions over immutable inputs.
+// Several envelopes (or receipts) made together may share one signature (SealEnvelopes,
+// SignReceipts): the sender signs the root of a Merkle tree (RFC 9162) over their signed bytes,
+// and each carries its inclusion path in a `batch` member, so each still verifies on its own,
+// for anyone with the signer's key. Their bodies are boxed under one key agreed between an
+// ephemeral key of the batch and the recipient's (`boxed_body`) instead of one sealed box each.
+// A receiver that checks a batch passes a BatchMemo to verify that root's signature and agree on
+// that key once.
+//
+// Thread-safe: free functions over immutable inputs (a BatchMemo belongs to one caller).
 #pragma once
 
 #include <chrono>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/status.h"
 #include "core/time.h"
@@ -46,6 +56,25 @@ struct PeerKeys {
   crypto::X25519PublicKey box_key{};
 };
 
+inline constexpr size_t kMaxSignedTogether = 256;  // envelopes or receipts under one signature
+
+// What the members of one batch share, worked out once: the batch signatures verified (so that
+// the other members' signatures are not verified again) and the box keys agreed with a batch's
+// ephemeral key (so that each body is opened without an agreement of its own). Bounded (the
+// oldest is forgotten); one per batch being checked; thread-compatible.
+class BatchMemo {
+ public:
+  bool Verified(std::string_view key) const;
+  void AddVerified(std::string key);
+  const crypto::BoxKey* Key(const crypto::X25519PublicKey& ephemeral) const;
+  void AddKey(const crypto::X25519PublicKey& ephemeral, crypto::BoxKey key);
+
+ private:
+  static constexpr size_t kCapacity = 8;
+  std::vector<std::string> verified_;
+  std::vector<std::pair<crypto::X25519PublicKey, crypto::BoxKey>> keys_;
+};
+
 // Looks up a peer by state code; nullopt for an unknown sender.
 using TrustLookup = std::function<std::optional<PeerKeys>(std::string_view state)>;
 
@@ -64,6 +93,11 @@ std::string NewMessageId();
 
 std::string SealEnvelope(const Identity& me, const PeerKeys& to, const Message& message,
                          Timestamp now);
+// The same envelopes as SealEnvelope would make, in order — but when there are two or more,
+// signed together (at most kMaxSignedTogether under one signature; more in several batches) and
+// their bodies boxed under one key agreed for the batch (`boxed_body`).
+std::vector<std::string> SealEnvelopes(const Identity& me, const PeerKeys& to,
+                                       std::span<const Message> messages, Timestamp now);
 
 enum class Rejection {
   kNone,
@@ -100,8 +134,10 @@ struct OpenOptions {
   int64_t max_clock_skew_seconds = kMaxClockSkewSeconds;
 };
 
+// `memo`, if set, remembers what one batch's envelopes share (BatchMemo).
 EnvelopeCheck OpenEnvelope(std::string_view wire, const Identity& me, const TrustLookup& trust,
-                           Timestamp now, const OpenOptions& options = {});
+                           Timestamp now, const OpenOptions& options = {},
+                           BatchMemo* memo = nullptr);
 
 // The HTTP status an inbox answers for a rejection (413, 400, 403, 401; 200 for kNone).
 int HttpStatusForRejection(Rejection r);
@@ -119,8 +155,11 @@ struct Receipt {
 };
 
 std::string SignReceipt(const Identity& me, const Receipt& receipt);
-// Verifies a receipt's signature against `signer` and that it answers `expected_id`.
+// As SignReceipt for each, in order, under one signature when there are two or more.
+std::vector<std::string> SignReceipts(const Identity& me, std::span<const Receipt> receipts);
+// Verifies a receipt's signature against `signer` and that it answers `expected_id`; `memo` as
+// for OpenEnvelope.
 StatusOr<Receipt> VerifyReceipt(std::string_view wire, const PeerKeys& signer,
-                                std::string_view expected_id);
+                                std::string_view expected_id, BatchMemo* memo = nullptr);
 
 }  // namespace comity::federation

@@ -180,7 +180,7 @@ InboxAnswer Inbox::Duplicate(const OpenedEnvelope& env, const SeenMessage& seen)
   return a;
 }
 
-InboxAnswer Inbox::Accepted(const OpenedEnvelope& env) {
+InboxAnswer Inbox::Accepted(const OpenedEnvelope& env, std::optional<Receipt>* unsigned_receipt) {
   if (observer_) observer_->Received(env.from, env.message.kind, false);
   Receipt r;
   r.message_id = env.message.id;
@@ -190,10 +190,34 @@ InboxAnswer Inbox::Accepted(const OpenedEnvelope& env) {
   r.duplicate = false;
   r.checkpoint = CurrentCheckpoint();
   InboxAnswer a;
+  if (unsigned_receipt != nullptr) {
+    *unsigned_receipt = std::move(r);
+    return a;
+  }
   a.receipt = SignReceipt(me_, r);
   Remember(IssuedReceipt{env.message.id, env.from, env.body_sha256, Micros(r.received), a.receipt},
            true);
   return a;
+}
+
+void Inbox::SignTogether(std::vector<InboxAnswer>& answers, std::span<const size_t> where,
+                         std::vector<std::optional<Receipt>>& receipts) {
+  std::vector<Receipt> todo;
+  std::vector<size_t> at;
+  for (size_t k = 0; k < receipts.size(); ++k) {
+    if (!receipts[k]) continue;
+    todo.push_back(std::move(*receipts[k]));
+    at.push_back(where[k]);
+  }
+  if (todo.empty()) return;
+  std::vector<std::string> signed_receipts = SignReceipts(me_, todo);
+  for (size_t j = 0; j < todo.size(); ++j) {
+    const Receipt& r = todo[j];
+    answers[at[j]].receipt = std::move(signed_receipts[j]);
+    Remember(IssuedReceipt{r.message_id, r.to, r.body_sha256, Micros(r.received),
+                           answers[at[j]].receipt},
+             true);
+  }
 }
 
 InboxAnswer Inbox::Receive(std::string_view wire, std::string_view remote) {
@@ -203,14 +227,15 @@ InboxAnswer Inbox::Receive(std::string_view wire, std::string_view remote) {
 }
 
 std::vector<InboxAnswer> Inbox::ReceiveBatch(std::span<const std::string> wires,
-                                             std::string_view remote) {
+                                             std::string_view remote, ReceiptSigning signing) {
+  BatchMemo memo;
   std::vector<InboxAnswer> out(wires.size());
   std::vector<OpenedEnvelope> opened;
   std::vector<size_t> opened_at;
   std::set<std::string> ids;
   std::vector<size_t> again;  // a message id twice in one batch: the later ones after the rest
   for (size_t i = 0; i < wires.size(); ++i) {
-    Screened s = Open(wires[i], remote);
+    Screened s = Open(wires[i], remote, &memo);
     if (s.answer) {
       out[i] = std::move(*s.answer);
     } else if (!ids.insert(s.envelope->message.id).second) {
@@ -257,10 +282,13 @@ std::vector<InboxAnswer> Inbox::ReceiveBatch(std::span<const std::string> wires,
   if (!envelopes.empty()) {
     std::vector<StatusOr<Handled>> handled = handler_->HandleBatch(envelopes);
     const StatusOr<Handled> none = InternalError("the node gave no result for this message");
+    const bool together = signing == ReceiptSigning::kTogether;
+    std::vector<std::optional<Receipt>> receipts(together ? envelopes.size() : 0);
     for (size_t k = 0; k < envelopes.size(); ++k) {
-      out[where[k]] =
-          Outcome(envelopes[k], k < handled.size() ? handled[k] : none, wires[where[k]], remote);
+      out[where[k]] = Outcome(envelopes[k], k < handled.size() ? handled[k] : none, wires[where[k]],
+                              remote, together ? &receipts[k] : nullptr);
     }
+    if (together) SignTogether(out, where, receipts);
   }
   for (size_t i : again) out[i] = Receive(wires[i], remote);
   return out;
@@ -273,7 +301,7 @@ Inbox::Screened Inbox::Screen(std::string_view wire, std::string_view remote) {
   return Seen(std::move(*s.envelope), handler_->Lookup(id), wire, remote);
 }
 
-Inbox::Screened Inbox::Open(std::string_view wire, std::string_view remote) {
+Inbox::Screened Inbox::Open(std::string_view wire, std::string_view remote, BatchMemo* memo) {
   Status directory_error;
   TrustLookup trust = [&](std::string_view state) -> std::optional<PeerKeys> {
     StatusOr<std::optional<PeerInfo>> p = peers_->Find(state);
@@ -284,7 +312,7 @@ Inbox::Screened Inbox::Open(std::string_view wire, std::string_view remote) {
     if (!*p) return std::nullopt;
     return (*p)->keys;
   };
-  EnvelopeCheck check = OpenEnvelope(wire, me_, trust, clock_.Now(), options_.open);
+  EnvelopeCheck check = OpenEnvelope(wire, me_, trust, clock_.Now(), options_.open, memo);
   if (!directory_error.ok()) {
     // Our trust list could not be read: not the sender's fault.
     InboxAnswer a;
@@ -332,7 +360,8 @@ InboxAnswer Inbox::Replay(const OpenedEnvelope& env, std::string_view wire,
 }
 
 InboxAnswer Inbox::Outcome(const OpenedEnvelope& env, const StatusOr<Handled>& handled,
-                           std::string_view wire, std::string_view remote) {
+                           std::string_view wire, std::string_view remote,
+                           std::optional<Receipt>* unsigned_receipt) {
   auto replay = [&] { return Replay(env, wire, remote); };
 
   if (handled.ok()) {
@@ -343,7 +372,7 @@ InboxAnswer Inbox::Outcome(const OpenedEnvelope& env, const StatusOr<Handled>& h
       if (again.ok() && *again) s = **again;
       return Duplicate(env, s);
     }
-    return Accepted(env);
+    return Accepted(env, unsigned_receipt);
   }
   const Status& st = handled.status();
   switch (st.code()) {

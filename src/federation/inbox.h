@@ -72,8 +72,13 @@ class Inbox {
   InboxAnswer Receive(std::string_view wire, std::string_view remote);
   // A batch (federation/batch.h): each envelope as Receive would take it, one answer each, in
   // order; the messages accepted are handed to the node together (MessageHandler::HandleBatch).
-  std::vector<InboxAnswer> ReceiveBatch(std::span<const std::string> wires,
-                                        std::string_view remote);
+  // What envelopes signed together share (BatchMemo: the signature, the box key) is worked out
+  // once. With kTogether, the receipts of the
+  // messages accepted are signed together (SignReceipts) — for senders that asked for it (the
+  // signed-batch path).
+  enum class ReceiptSigning { kEach, kTogether };
+  std::vector<InboxAnswer> ReceiveBatch(std::span<const std::string> wires, std::string_view remote,
+                                        ReceiptSigning signing = ReceiptSigning::kEach);
 
   void Start();
   void Stop();     // flushes the receipts not yet written
@@ -91,15 +96,21 @@ class Inbox {
   Screened Screen(std::string_view wire, std::string_view remote);
   // Screen in two parts, for a batch whose message ids are looked up together: the envelope
   // opened (steps 1–2), then what its lookup says (step 3).
-  Screened Open(std::string_view wire, std::string_view remote);
+  Screened Open(std::string_view wire, std::string_view remote, BatchMemo* memo = nullptr);
   Screened Seen(OpenedEnvelope env, const StatusOr<std::optional<SeenMessage>>& seen,
                 std::string_view wire, std::string_view remote);
-  // Steps 4–5 once the node has applied (or refused) the message.
+  // Steps 4–5 once the node has applied (or refused) the message. With `unsigned_receipt`, an
+  // accepted message's receipt is left there unsigned (and not yet remembered) for the caller to
+  // sign with others (SignTogether).
   InboxAnswer Outcome(const OpenedEnvelope& env, const StatusOr<Handled>& handled,
-                      std::string_view wire, std::string_view remote);
+                      std::string_view wire, std::string_view remote,
+                      std::optional<Receipt>* unsigned_receipt = nullptr);
   InboxAnswer Duplicate(const OpenedEnvelope& env, const SeenMessage& seen);
   InboxAnswer Replay(const OpenedEnvelope& env, std::string_view wire, std::string_view remote);
-  InboxAnswer Accepted(const OpenedEnvelope& env);
+  InboxAnswer Accepted(const OpenedEnvelope& env, std::optional<Receipt>* unsigned_receipt);
+  // Signs the receipts left unsigned in a batch, together, into their answers, and remembers them.
+  void SignTogether(std::vector<InboxAnswer>& answers, std::span<const size_t> where,
+                    std::vector<std::optional<Receipt>>& receipts);
   void Remember(IssuedReceipt r, bool persist);
   std::optional<std::string> Cached(const std::string& message_id);
   std::string CurrentCheckpoint();

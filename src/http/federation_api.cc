@@ -591,24 +591,35 @@ void FederationRuntime::Register(Api* api, Router* router) {
     };
     api->AddRoute(router, std::move(r));
   }
-  {
+  for (const bool together : {false, true}) {
     ApiRoute r;
     r.method = "POST";
-    r.pattern = federation::kInboxBatchPath;
-    r.summary =
-        "Several envelopes of one peer in one request (comity.envelope-batch/v1); answers 200 "
-        "with one result per envelope, in order: the receipt, or the status and error that "
-        "POST /federation/v1/inbox would have given it";
+    if (together) {
+      r.pattern = federation::kInboxSignedBatchPath;
+      r.summary =
+          "As POST /federation/v1/inbox/batch, for envelopes that may be signed together (one "
+          "signature over a Merkle tree of them, each with its inclusion path); the receipts of "
+          "the messages accepted are signed together the same way";
+    } else {
+      r.pattern = federation::kInboxBatchPath;
+      r.summary =
+          "Several envelopes of one peer in one request (comity.envelope-batch/v1); answers 200 "
+          "with one result per envelope, in order: the receipt, or the status and error that "
+          "POST /federation/v1/inbox would have given it";
+    }
     r.body = "comity.envelope-batch/v1 (docs/formats/envelope.md)";
     r.answer = "comity.receipt-batch/v1";
     r.statuses = {200, 400, 413};
-    r.handler = [this](const Request& req) {
+    r.handler = [this, together](const Request& req) {
       StatusOr<std::vector<std::string>> wires = federation::ParseEnvelopeBatch(req.body);
       if (!wires.ok()) {
         return ErrorResponse(wires.status(),
                              wires.status().code() == StatusCode::kResourceExhausted ? 413 : 400);
       }
-      std::vector<federation::InboxAnswer> answers = inbox_->ReceiveBatch(*wires, req.remote);
+      std::vector<federation::InboxAnswer> answers =
+          inbox_->ReceiveBatch(*wires, req.remote,
+                               together ? federation::Inbox::ReceiptSigning::kTogether
+                                        : federation::Inbox::ReceiptSigning::kEach);
       std::vector<federation::BatchResult> results;
       results.reserve(answers.size());
       for (federation::InboxAnswer& a : answers) {

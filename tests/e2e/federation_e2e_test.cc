@@ -472,6 +472,48 @@ TEST(FederationE2e, ABatchOfEnvelopesIsAnsweredEnvelopeByEnvelope) {
   EXPECT_EQ(CountState(xb, "direction=incoming"), 2);
 }
 
+// The signed-batch path of a real node: envelopes signed together, one of them changed on the
+// way; receipts signed together, each verifiable alone; its limits as the batch path's.
+TEST(FederationE2e, ABatchSignedTogetherIsAnsweredWithReceiptsSignedTogether) {
+  Cluster c;
+  E2eNode& xb = c.Add("XB");
+  FakePeer xc;
+  federation::PeerKeys to_b;
+  ASSERT_NO_FATAL_FAILURE(StartTrustingXB(c, xb, xc, &to_b));
+  const Timestamp now{SystemClock().Now().seconds, 0};
+  std::vector<federation::Message> ms;
+  for (int i = 0; i < 4; ++i) {
+    ms.push_back({federation::NewMessageId(), "request", RequestFrom("XC", "XB", i), ""});
+  }
+  std::vector<std::string> wires = federation::SealEnvelopes(xc.id, to_b, ms, now);
+  boost::json::object changed = boost::json::parse(wires[1]).as_object();
+  changed["sent"] = FormatTimestamp(Timestamp{now.seconds - 1, 0});
+  wires[1] = boost::json::serialize(changed);
+  http::Client client(http::ClientOptions{30s, 1 << 20});
+  const std::string url = xb.url() + federation::kInboxSignedBatchPath;
+  auto r = client.Fetch("POST", url, federation::SerializeEnvelopeBatch(wires));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->status, 200) << r->body;
+  auto results = federation::ParseBatchResults(r->body, wires.size());
+  ASSERT_TRUE(results.ok()) << results.status().ToString();
+  EXPECT_EQ((*results)[1].status, 401);
+  for (size_t i : {0u, 2u, 3u}) {
+    ASSERT_EQ((*results)[i].status, 200) << (*results)[i].message;
+    EXPECT_TRUE(federation::VerifyReceipt((*results)[i].receipt, to_b, ms[i].id).ok());
+    EXPECT_NE((*results)[i].receipt.find("\"batch\""), std::string::npos);
+  }
+  EXPECT_EQ(CountState(xb, "direction=incoming"), 3);
+  EXPECT_EQ(xb.Metric("comity_federation_security_events_total", {"kind=\"bad_signature\""}), 1);
+  auto bad = client.Fetch("POST", url, R"({"schema":"comity.envelope-batch/v1","envelopes":{}})");
+  ASSERT_TRUE(bad.ok());
+  EXPECT_EQ(bad->status, 400) << bad->body;
+  std::vector<std::string> many(federation::kMaxBatchEnvelopes + 1, "e");
+  auto too_many = client.Fetch("POST", url, federation::SerializeEnvelopeBatch(many));
+  ASSERT_TRUE(too_many.ok());
+  EXPECT_EQ(too_many->status, 413) << too_many->body;
+  EXPECT_EQ(CountState(xb, "direction=incoming"), 3);
+}
+
 // A log server for the fake peer: serves its C2SP resources from whichever storage is current.
 class LogServer {
  public:

@@ -469,12 +469,16 @@ TEST_F(DeliveryTest, UnderLoadABatchCarriesManyMessagesAndEachReceiptIsVerifiedA
   // 50 messages, at most 16 per request: at least 4 requests, and far fewer than 50.
   EXPECT_GE(transport_.posts(), 4);
   EXPECT_LE(transport_.posts(), 10);
-  // What was recorded is the peer's signed receipt for that very message.
+  // What was recorded is the peer's signed receipt for that very message: signed together with
+  // the others of its batch, and verifiable on its own.
+  int together = 0;
   for (const auto& a : node_b_.applied()) {
     const auto row = outbox_.Get(a.id);
     ASSERT_TRUE(row.receipt.has_value());
     EXPECT_TRUE(VerifyReceipt(*row.receipt, KeysOf(xb_), a.id).ok());
+    if (row.receipt->find("\"batch\"") != std::string::npos) ++together;
   }
+  EXPECT_GE(together, 25);  // most: only a request that carries one message signs it alone
 }
 
 TEST_F(DeliveryTest, InABatchAMessageThePeerRefusesFailsAloneAndIsRetried) {
@@ -521,9 +525,38 @@ TEST_F(DeliveryTest, APeerWithoutTheBatchPathGetsItsMessagesOneByOne) {
   ASSERT_TRUE(WaitFor([&] { return outbox_.Undelivered() == 0; }));
   w->Stop();
   EXPECT_EQ(node_b_.applied().size(), 6u);
-  // One batch refused with 404 (no failure recorded), then one request per message.
-  EXPECT_EQ(transport_.posts(), 7);
+  // The batch refused with 404 on both batch paths (no failure recorded), then one request per
+  // message.
+  EXPECT_EQ(transport_.posts(), 8);
   for (const auto& a : node_b_.applied()) EXPECT_EQ(outbox_.Get(a.id).m.attempts, 1);
+}
+
+TEST_F(DeliveryTest, APeerWithoutTheSignedBatchPathGetsBatchesOfEnvelopesSignedOneByOne) {
+  transport_.set_batches(true);
+  transport_.set_signed_batches(false);  // an older node: 404 on the signed-batch path
+  DeliveryOptions o = Options();
+  o.batch_max = 16;
+  o.max_in_flight_per_peer = 1;
+  for (int i = 0; i < 6; ++i) Enqueue(R"({"n":)" + std::to_string(i) + "}");
+  auto w = Worker(o);
+  ASSERT_TRUE(w->Start().ok());
+  ASSERT_TRUE(WaitFor([&] { return outbox_.Undelivered() == 0; }));
+  w->Stop();
+  EXPECT_EQ(node_b_.applied().size(), 6u);
+  // The signed batch refused with 404 (no failure recorded), then the same six in one batch at
+  // the older path, each envelope and receipt signed on its own.
+  EXPECT_EQ(transport_.posts(), 2);
+  const std::vector<std::string> wires = transport_.wires();
+  ASSERT_EQ(wires.size(), 2u);
+  EXPECT_NE(wires[0].find(R"(\"batch\")"), std::string::npos) << "signed together at first";
+  EXPECT_EQ(wires[1].find(R"(\"batch\")"), std::string::npos) << "then one by one";
+  for (const auto& a : node_b_.applied()) {
+    const auto row = outbox_.Get(a.id);
+    EXPECT_EQ(row.m.attempts, 1);
+    ASSERT_TRUE(row.receipt.has_value());
+    EXPECT_EQ(row.receipt->find("\"batch\""), std::string::npos);
+    EXPECT_TRUE(VerifyReceipt(*row.receipt, KeysOf(xb_), a.id).ok());
+  }
 }
 
 TEST_F(DeliveryTest, TheScheduleSurvivesARestart) {

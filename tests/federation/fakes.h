@@ -363,6 +363,11 @@ class LoopbackTransport : public Transport {
     std::lock_guard<std::mutex> lock(mu_);
     batches_ = on;
   }
+  // Whether the signed-batch path is served (else it answers 404, as an older node would).
+  void set_signed_batches(bool on) {
+    std::lock_guard<std::mutex> lock(mu_);
+    signed_batches_ = on;
+  }
   void set_fault(std::function<Fault(const std::string& wire)> f) {
     std::lock_guard<std::mutex> lock(mu_);
     fault_ = std::move(f);
@@ -390,12 +395,15 @@ class LoopbackTransport : public Transport {
     if (hook) hook();
     if (inbox == nullptr)
       return UnavailableError("POST " + base_url + path + ": connection refused");
-    if (path == kInboxBatchPath && batches_) {
-      // The batch path as the node serves it (src/http/federation_api.cc).
+    const bool signed_batch = path == kInboxSignedBatchPath && batches_ && signed_batches_;
+    if ((path == kInboxBatchPath && batches_) || signed_batch) {
+      // The batch paths as the node serves them (src/http/federation_api.cc).
       StatusOr<std::vector<std::string>> wires = ParseEnvelopeBatch(body);
       if (!wires.ok()) return TransportResponse{400, wires.status().message()};
       std::vector<BatchResult> results;
-      for (InboxAnswer& a : inbox->ReceiveBatch(*wires, "127.0.0.1")) {
+      for (InboxAnswer& a : inbox->ReceiveBatch(
+               *wires, "127.0.0.1",
+               signed_batch ? Inbox::ReceiptSigning::kTogether : Inbox::ReceiptSigning::kEach)) {
         results.push_back({a.http_status, a.receipt, "x", a.error.message()});
       }
       return TransportResponse{200, SerializeBatchResults(results)};
@@ -452,6 +460,7 @@ class LoopbackTransport : public Transport {
 
  private:
   bool batches_ = false;
+  bool signed_batches_ = true;
   std::mutex mu_;
   std::map<std::string, Inbox*> inboxes_;
   std::map<std::string, tlog::LogStorage*> logs_;

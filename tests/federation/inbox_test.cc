@@ -367,6 +367,54 @@ TEST_F(InboxTest, ABatchOfNewMessagesGoesToTheNodeInOneCall) {
   EXPECT_EQ(node_.applied().size(), 10u);
 }
 
+// Envelopes signed together are checked as the others are, each on its own; on request the
+// receipts of the messages accepted are signed together, each still a receipt on its own, and a
+// retry after a restart gets that receipt again, byte for byte.
+TEST_F(InboxTest, ABatchSignedTogetherIsAnsweredWithReceiptsSignedTogether) {
+  std::vector<Message> ms;
+  for (int i = 0; i < 6; ++i) {
+    ms.push_back(Message{NewMessageId(), "request", R"({"n":)" + std::to_string(i) + "}", ""});
+  }
+  std::vector<std::string> wires = SealEnvelopes(xa_, KeysOf(xb_), ms, clock_.Now());
+  // One envelope of the batch changed on the way: refused alone, as a bad signature.
+  json::object o = json::parse(wires[4]).as_object();
+  o["kind"] = "decision";
+  wires[4] = json::serialize(o);
+  std::vector<InboxAnswer> answers =
+      inbox_->ReceiveBatch(wires, "10.0.0.1", Inbox::ReceiptSigning::kTogether);
+  ASSERT_EQ(answers.size(), wires.size());
+  EXPECT_EQ(answers[4].http_status, 401);
+  EXPECT_EQ(answers[4].kind, "bad_signature");
+  std::string signature;
+  for (size_t i = 0; i < ms.size(); ++i) {
+    if (i == 4) continue;
+    ASSERT_EQ(answers[i].http_status, 200) << answers[i].error.ToString();
+    auto r = VerifyReceipt(answers[i].receipt, KeysOf(xb_), ms[i].id);  // on its own
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    const json::object receipt = json::parse(answers[i].receipt).as_object();
+    EXPECT_EQ(receipt.at("batch").at("size").as_int64(), 5);
+    if (signature.empty()) signature = std::string(receipt.at("signature").as_string());
+    EXPECT_EQ(receipt.at("signature").as_string(), signature);  // one signature for the five
+  }
+  EXPECT_EQ(node_.applied().size(), 5u);
+  ASSERT_TRUE(inbox_->Flush().ok());
+  inbox_.reset();
+  auto restarted = MakeInbox();
+  InboxAnswer again = restarted->Receive(wires[2], "10.0.0.1");
+  ASSERT_EQ(again.http_status, 200);
+  EXPECT_EQ(again.receipt, answers[2].receipt);
+  // Without the request, receipts are signed one by one.
+  std::vector<Message> more = {Message{NewMessageId(), "request", R"({"n":7})", ""},
+                               Message{NewMessageId(), "request", R"({"n":8})", ""}};
+  std::vector<InboxAnswer> each =
+      restarted->ReceiveBatch(SealEnvelopes(xa_, KeysOf(xb_), more, clock_.Now()), "10.0.0.1");
+  for (size_t i = 0; i < more.size(); ++i) {
+    ASSERT_EQ(each[i].http_status, 200);
+    EXPECT_FALSE(json::parse(each[i].receipt).as_object().contains("batch"));
+    EXPECT_TRUE(VerifyReceipt(each[i].receipt, KeysOf(xb_), more[i].id).ok());
+  }
+}
+
 // A message seen before but no longer in the inbox's receipt cache (after a restart) goes to
 // the node, which finds it: answered as a duplicate, or refused as a replay — as when looked up.
 TEST_F(InboxTest, AMessageSeenBeforeARestartIsFoundByTheNode) {
