@@ -64,18 +64,32 @@ std::string RootMessage(std::string_view batch_context, uint64_t size, const tlo
   return fmt::format("{}{}\n{}\n", batch_context, size, tlog::HashToBase64(root));
 }
 
-// MTH(leaves[lo, hi)) (RFC 9162 2.1.1), appending to each leaf's path the sibling hashes on its
-// way up: the inclusion proof of RFC 9162 2.1.3, bottom first.
-tlog::Hash BuildTree(std::span<const tlog::Hash> leaves, size_t lo, size_t hi,
-                     std::vector<std::vector<tlog::Hash>>& paths) {
-  if (hi - lo == 1) return leaves[lo];
-  const size_t k = tlog::LargestPowerOfTwoBelow(hi - lo);
-  const tlog::Hash left = BuildTree(leaves, lo, lo + k, paths);
-  const tlog::Hash right = BuildTree(leaves, lo + k, hi, paths);
-  for (size_t i = lo; i < lo + k; ++i) paths[i].push_back(right);
-  for (size_t i = lo + k; i < hi; ++i) paths[i].push_back(left);
-  return tlog::NodeHash(left, right);
-}
+// The perfect subtrees of a batch's leaves, computed once, from which tlog builds the root and
+// every member's inclusion proof (as it does for the log).
+class BatchTree : public tlog::HashReader {
+ public:
+  explicit BatchTree(std::vector<tlog::Hash> leaves) {
+    levels_.push_back(std::move(leaves));
+    while (levels_.back().size() > 1) {
+      const std::vector<tlog::Hash>& below = levels_.back();
+      std::vector<tlog::Hash> level;
+      for (size_t i = 0; i + 1 < below.size(); i += 2) {
+        level.push_back(tlog::NodeHash(below[i], below[i + 1]));
+      }
+      levels_.push_back(std::move(level));
+    }
+  }
+  StatusOr<tlog::Hash> StoredHash(int level, uint64_t index) override {
+    if (level < 0 || static_cast<size_t>(level) >= levels_.size() ||
+        index >= levels_[level].size()) {
+      return InternalError("no such subtree in the batch");
+    }
+    return levels_[level][index];
+  }
+
+ private:
+  std::vector<std::vector<tlog::Hash>> levels_;  // levels_[h][i]: leaves [i·2^h, (i+1)·2^h)
+};
 
 // Signs the objects: each on its own when alone, else under one signature per
 // kMaxSignedTogether, each with its inclusion path.
@@ -95,15 +109,17 @@ std::vector<std::string> SignTogether(const crypto::Ed25519PrivateKey& key,
     for (size_t i = 0; i < n; ++i) {
       leaves.push_back(tlog::LeafHash(crypto::AsBytes(*SignedBytes(context, objects[begin + i]))));
     }
-    std::vector<std::vector<tlog::Hash>> paths(n);
-    const tlog::Hash root = BuildTree(leaves, 0, n, paths);
+    BatchTree tree(std::move(leaves));
+    // The tree holds every subtree these read: neither can fail.
+    const tlog::Hash root = *tlog::TreeHash(tree, n);
     const crypto::Ed25519Signature sig =
         key.Sign(crypto::AsBytes(RootMessage(batch_context, n, root)));
     const std::string sig_b64 = crypto::Base64Encode(crypto::ByteSpan(sig));
     for (size_t i = 0; i < n; ++i) {
       json::object& o = objects[begin + i];
       json::array path;
-      for (const tlog::Hash& h : paths[i]) path.emplace_back(tlog::HashToBase64(h));
+      const std::vector<tlog::Hash> proof = *tlog::InclusionProof(tree, i, n);
+      for (const tlog::Hash& h : proof) path.emplace_back(tlog::HashToBase64(h));
       json::object batch;
       batch["index"] = static_cast<uint64_t>(i);
       batch["size"] = static_cast<uint64_t>(n);
@@ -343,16 +359,18 @@ std::vector<std::string> SealEnvelopes(const Identity& me, const PeerKeys& to,
         messages.subspan(begin, std::min(kMaxSignedTogether, messages.size() - begin));
     // One ephemeral key and one agreement for the batch; a lone message gets a sealed box (and
     // a signature) of its own, as SealEnvelope gives it.
-    const crypto::X25519PrivateKey ephemeral = crypto::X25519PrivateKey::Generate();
+    std::optional<crypto::X25519PrivateKey> ephemeral;
     std::optional<crypto::BoxKey> key;
     if (batch.size() > 1) {
-      StatusOr<crypto::BoxKey> agreed = crypto::BoxKey::Agree(to.box_key, ephemeral);
+      ephemeral = crypto::X25519PrivateKey::Generate();
+      StatusOr<crypto::BoxKey> agreed = crypto::BoxKey::Agree(to.box_key, *ephemeral);
       if (agreed.ok()) key = std::move(*agreed);
     }
     std::vector<json::object> objects;
     objects.reserve(batch.size());
     for (const Message& m : batch) {
-      objects.push_back(EnvelopeObject(me, to, m, now, &ephemeral, key ? &*key : nullptr));
+      objects.push_back(
+          EnvelopeObject(me, to, m, now, key ? &*ephemeral : nullptr, key ? &*key : nullptr));
     }
     for (std::string& w :
          SignTogether(me.sign_key, kEnvelopeContext, kEnvelopeBatchContext, std::move(objects))) {

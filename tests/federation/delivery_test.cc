@@ -57,6 +57,7 @@ class DeliveryTest : public ::testing::Test {
     o.batch_max = 1;  // one envelope per request (the batch tests below set their own)
     return o;
   }
+  void DeliverSixOneRequestAtATime();
   std::string Enqueue(std::string body = R"({"schema":"comity.request/v1"})") {
     std::string id = NewMessageId();
     outbox_.Enqueue(id, "XB", "request", std::move(body));
@@ -514,8 +515,9 @@ TEST_F(DeliveryTest, InABatchAMessageThePeerRefusesFailsAloneAndIsRetried) {
   EXPECT_EQ(node_b_.applied().size(), 5u);
 }
 
-TEST_F(DeliveryTest, APeerWithoutTheBatchPathGetsItsMessagesOneByOne) {
-  transport_.set_batches(false);  // an older node: 404 on the batch path
+// Six messages waiting before the worker starts, up to 16 in a request, one request in flight:
+// all delivered, as few requests as the peer's paths allow.
+void DeliveryTest::DeliverSixOneRequestAtATime() {
   DeliveryOptions o = Options();
   o.batch_max = 16;
   o.max_in_flight_per_peer = 1;
@@ -525,6 +527,11 @@ TEST_F(DeliveryTest, APeerWithoutTheBatchPathGetsItsMessagesOneByOne) {
   ASSERT_TRUE(WaitFor([&] { return outbox_.Undelivered() == 0; }));
   w->Stop();
   EXPECT_EQ(node_b_.applied().size(), 6u);
+}
+
+TEST_F(DeliveryTest, APeerWithoutTheBatchPathGetsItsMessagesOneByOne) {
+  transport_.set_batches(false);  // an older node: 404 on the batch path
+  ASSERT_NO_FATAL_FAILURE(DeliverSixOneRequestAtATime());
   // The batch refused with 404 on both batch paths (no failure recorded), then one request per
   // message.
   EXPECT_EQ(transport_.posts(), 8);
@@ -534,15 +541,7 @@ TEST_F(DeliveryTest, APeerWithoutTheBatchPathGetsItsMessagesOneByOne) {
 TEST_F(DeliveryTest, APeerWithoutTheSignedBatchPathGetsBatchesOfEnvelopesSignedOneByOne) {
   transport_.set_batches(true);
   transport_.set_signed_batches(false);  // an older node: 404 on the signed-batch path
-  DeliveryOptions o = Options();
-  o.batch_max = 16;
-  o.max_in_flight_per_peer = 1;
-  for (int i = 0; i < 6; ++i) Enqueue(R"({"n":)" + std::to_string(i) + "}");
-  auto w = Worker(o);
-  ASSERT_TRUE(w->Start().ok());
-  ASSERT_TRUE(WaitFor([&] { return outbox_.Undelivered() == 0; }));
-  w->Stop();
-  EXPECT_EQ(node_b_.applied().size(), 6u);
+  ASSERT_NO_FATAL_FAILURE(DeliverSixOneRequestAtATime());
   // The signed batch refused with 404 (no failure recorded), then the same six in one batch at
   // the older path, each envelope and receipt signed on its own.
   EXPECT_EQ(transport_.posts(), 2);
